@@ -1,0 +1,223 @@
+//! Writing the temporary chart that helm installs, and the private work dir that holds it.
+//!
+//! Manifests are written so helm never evaluates them as Go templates: every `{{` is escaped, so a
+//! document containing `{{ $labels.instance }}` reaches the cluster byte-for-byte, while `# Source:`
+//! paths (templates, subcharts, `crds/`) stay what the input had.
+
+pub mod workdir;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Component, Path};
+
+use anyhow::{Context, Result, bail};
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+
+use crate::stream::{Document, emit};
+
+/// What the temporary chart is made of.
+#[derive(Debug)]
+pub struct TempChart<'a> {
+    /// Chart.yaml content; `apiVersion: v2` is enforced and `dependencies` dropped (they are rendered in).
+    pub metadata: Map<String, Value>,
+    /// Objects, each written to its own `file`.
+    pub documents: &'a [Document],
+    /// Release notes, already rendered; shown by helm after install.
+    pub notes: Option<&'a str>,
+}
+
+impl TempChart<'_> {
+    /// Writes the chart into `dir` (which must exist and be empty).
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let mut meta = self.metadata.clone();
+        meta.insert("apiVersion".into(), json!("v2"));
+        meta.remove("dependencies");
+        write_file(dir, "Chart.yaml", &emit(&Value::Object(meta)))?;
+
+        let mut files: IndexMap<&str, String> = IndexMap::new();
+        for doc in self.documents {
+            check_relative(&doc.file)?;
+            let body = files.entry(doc.file.as_str()).or_default();
+            if !body.is_empty() {
+                if !body.ends_with('\n') {
+                    body.push('\n');
+                }
+                body.push_str("---\n");
+            }
+            let text = doc.text();
+            if in_crds_dir(&doc.file) {
+                // Helm reads crds/ verbatim, so no escaping there.
+                body.push_str(&text);
+            } else {
+                body.push_str(&escape_template(&text));
+            }
+        }
+        for (file, body) in files.iter_mut() {
+            if in_crds_dir(file) {
+                // `helm template` prints a crds/ file followed by a newline of its own; dropping it
+                // makes the next render print the file exactly as the chart had it.
+                if body.ends_with("\n\n") {
+                    body.pop();
+                }
+            } else if !body.ends_with('\n') {
+                body.push('\n');
+            }
+        }
+        let mut subcharts = BTreeSet::new();
+        for (file, body) in &files {
+            subcharts.extend(subchart_dirs(file));
+            write_file(dir, file, body)?;
+        }
+        for sub in subcharts {
+            let name = sub.rsplit('/').next().unwrap_or(&sub);
+            let meta = json!({
+                "apiVersion": "v2",
+                "name": name,
+                "version": "0.0.0",
+                "description": "subchart rendered by helm-x",
+            });
+            write_file(dir, &format!("{sub}/Chart.yaml"), &emit(&meta))?;
+        }
+        if let Some(notes) = self.notes {
+            write_file(dir, "templates/NOTES.txt", &escape_template(notes))?;
+        }
+        Ok(())
+    }
+}
+
+/// Makes text inert for Go's template engine: `{{` becomes an action printing `{{`.
+pub fn escape_template(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        out.push_str("{{ \"{{\" }}");
+        rest = &rest[i + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `charts/a/charts/b/templates/x.yaml` → `charts/a`, `charts/a/charts/b`.
+fn subchart_dirs(file: &str) -> Vec<String> {
+    let parts: Vec<&str> = file.split('/').collect();
+    let depth = subchart_depth(&parts);
+    (1..=depth).map(|d| parts[..2 * d].join("/")).collect()
+}
+
+/// How many `charts/<name>/` pairs prefix a chart-relative path.
+fn subchart_depth(parts: &[&str]) -> usize {
+    parts
+        .chunks(2)
+        .take_while(|pair| pair.len() == 2 && pair[0] == "charts")
+        .count()
+        .min(parts.len().saturating_sub(1) / 2)
+}
+
+/// Whether a chart-relative path is in the `crds/` dir of the chart or of a subchart.
+pub fn in_crds_dir(file: &str) -> bool {
+    let parts: Vec<&str> = file.split('/').collect();
+    parts.get(2 * subchart_depth(&parts)) == Some(&"crds")
+}
+
+fn check_relative(file: &str) -> Result<()> {
+    let p = Path::new(file);
+    if file.is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
+        bail!("refusing to write {file:?} outside the temporary chart");
+    }
+    Ok(())
+}
+
+fn write_file(dir: &Path, rel: &str, body: &str) -> Result<()> {
+    let path = dir.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A chart name helm accepts, derived from a directory or file name.
+pub fn sanitize_name(raw: &str) -> String {
+    let mut name = String::new();
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_matches('-');
+    if name.is_empty() {
+        "helm-x".to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// A file name for an object, unique within `taken`: `deployment-web.yaml`, `deployment-web-2.yaml`.
+pub fn object_file_name(doc: &Document, taken: &mut BTreeSet<String>) -> String {
+    let mut stem = String::new();
+    for part in [doc.namespace(), doc.kind(), doc.name()] {
+        if !part.is_empty() {
+            if !stem.is_empty() {
+                stem.push('-');
+            }
+            stem.push_str(part);
+        }
+    }
+    let stem = sanitize_name(&stem);
+    let mut candidate = format!("{stem}.yaml");
+    let mut n = 1;
+    while !taken.insert(candidate.clone()) {
+        n += 1;
+        candidate.clear();
+        let _ = write!(candidate, "{stem}-{n}.yaml");
+    }
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_keeps_text_after_rendering() {
+        assert_eq!(escape_template("a {{ $x }} b"), "a {{ \"{{\" }} $x }} b");
+        assert_eq!(escape_template("{{{"), "{{ \"{{\" }}{");
+        assert_eq!(escape_template("none"), "none");
+    }
+
+    #[test]
+    fn subchart_dirs_nest() {
+        assert_eq!(
+            subchart_dirs("charts/a/charts/b/templates/x.yaml"),
+            vec!["charts/a", "charts/a/charts/b"]
+        );
+        assert!(subchart_dirs("templates/x.yaml").is_empty());
+        assert_eq!(subchart_dirs("charts/a/crds/c.yaml"), vec!["charts/a"]);
+        assert!(subchart_dirs("charts/x.yaml").is_empty());
+    }
+
+    #[test]
+    fn crds_dirs() {
+        assert!(in_crds_dir("crds/a.yaml"));
+        assert!(in_crds_dir("charts/s/crds/a.yaml"));
+        assert!(!in_crds_dir("templates/crds/a.yaml"));
+        assert!(!in_crds_dir("charts/crds/templates/a.yaml"));
+    }
+
+    #[test]
+    fn refuses_escaping_paths() {
+        assert!(check_relative("../x.yaml").is_err());
+        assert!(check_relative("/etc/x").is_err());
+        assert!(check_relative("templates/x.yaml").is_ok());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(sanitize_name("My App.v2"), "my-app-v2");
+        assert_eq!(sanitize_name("..."), "helm-x");
+    }
+}

@@ -1,0 +1,95 @@
+//! The private work dir: created 0700, removed on success, error and signal unless the user keeps it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::signals::{self, DirGuard};
+
+/// A private temporary directory holding fetched charts and the temporary chart.
+#[derive(Debug)]
+pub struct WorkDir {
+    dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+    _guard: Option<DirGuard>,
+}
+
+impl WorkDir {
+    /// Creates `helm-x-XXXXXX` under the system temp dir with mode 0700. With `keep`, the dir survives
+    /// and its path is printed on stderr so the user can inspect the temporary chart.
+    pub fn create(keep: bool) -> Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("helm-x-")
+            .tempdir()
+            .context("cannot create a work dir under the system temp dir")?;
+        set_private(dir.path())?;
+        let path = dir.path().to_path_buf();
+        if keep {
+            eprintln!("helm-x: keeping work dir {}", path.display());
+            // `keep` disarms the automatic removal; the path stays valid.
+            let path = dir.keep();
+            return Ok(Self {
+                dir: None,
+                path,
+                _guard: None,
+            });
+        }
+        let guard = signals::remove_on_signal(path.clone());
+        Ok(Self {
+            dir: Some(dir),
+            path,
+            _guard: Some(guard),
+        })
+    }
+
+    /// The work dir's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the dir will be removed when dropped.
+    pub fn is_temporary(&self) -> bool {
+        self.dir.is_some()
+    }
+}
+
+#[cfg(unix)]
+fn set_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {} private", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_private(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_removed_on_drop() {
+        let wd = WorkDir::create(false).unwrap();
+        let path = wd.path().to_path_buf();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        assert!(wd.is_temporary());
+        drop(wd);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn kept_dir_survives() {
+        let wd = WorkDir::create(true).unwrap();
+        let path = wd.path().to_path_buf();
+        drop(wd);
+        assert!(path.exists());
+        std::fs::remove_dir_all(path).unwrap();
+    }
+}

@@ -1,0 +1,12 @@
+//! `helm x template`: render locally, like `helm template`.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::ChartArgs;
+
+/// Prepares the chart and runs `helm template` on it.
+pub fn run(args: &ChartArgs) -> Result<ExitCode> {
+    super::run_helm("template", args)
+}

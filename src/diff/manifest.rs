@@ -1,0 +1,394 @@
+//! Turning a manifest stream into objects keyed the way helm-diff keys them, and the normalized text
+//! they are compared and shown by.
+
+use std::cmp::Ordering;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value};
+
+use crate::stream::{self, Document};
+
+/// One Kubernetes object of a deployed release or of a new render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// `metadata.namespace`, or the release namespace when empty (helm-diff does the same, even for
+    /// cluster-scoped kinds, so keys line up with its output).
+    pub namespace: String,
+    /// `metadata.name`, or the `helm-diff/base-name` annotation when set.
+    pub name: String,
+    /// `kind`.
+    pub kind: String,
+    /// `apiVersion` without its version: `apps/v1` → `apps`, `v1` → `v1`.
+    pub group: String,
+    /// The template the object came from (`# Source:`), shown as the first line of its text.
+    pub source: Option<String>,
+    /// The parsed object.
+    pub value: Value,
+}
+
+impl Object {
+    /// The identity objects are matched by: `"<ns>, <name>, <Kind> (<group>)"`.
+    pub fn key(&self) -> String {
+        key(&self.namespace, &self.name, &self.kind, &self.group)
+    }
+
+    /// Whether helm runs the object only for `helm test`; such hooks stay out of a diff unless asked.
+    pub fn is_test_hook(&self) -> bool {
+        annotation(&self.value, "helm.sh/hook").is_some_and(|events| {
+            events
+                .split(',')
+                .any(|e| matches!(e.trim(), "test" | "test-success"))
+        })
+    }
+
+    /// Whether helm leaves the object in the cluster when it drops out of the chart, so its
+    /// disappearance from the manifest is no removal. Matched the way helm itself reads the
+    /// annotation (trimmed, any case).
+    pub fn is_kept(&self) -> bool {
+        annotation(&self.value, "helm.sh/resource-policy")
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("keep"))
+    }
+
+    /// Whether the object's data must be redacted.
+    pub fn is_secret(&self) -> bool {
+        self.kind == "Secret"
+    }
+}
+
+/// helm-diff's object key, `"<ns>, <name>, <Kind> (<group>)"`.
+pub(super) fn key(namespace: &str, name: &str, kind: &str, group: &str) -> String {
+    format!("{namespace}, {name}, {kind} ({group})")
+}
+
+/// Parses `helm get manifest` (+ `helm get hooks`) output or a new render into objects, in stream
+/// order. Documents without `apiVersion` and `kind` (templates that rendered to comments) are
+/// skipped and `*List` documents are replaced by their items; duplicates and test hooks are kept
+/// here and resolved by [`super::compare`].
+///
+/// # Errors
+/// When a document is not valid YAML, is neither a mapping nor empty, or has a non-string
+/// `apiVersion`/`kind`; the message names the document and its line.
+pub fn parse_manifests(text: &str, release_namespace: &str) -> Result<Vec<Object>> {
+    let mut objects = Vec::new();
+    let docs = Document::parse_stream(text, "manifest", |raw| {
+        raw.source.clone().unwrap_or_default()
+    })?;
+    for (i, mut doc) in docs.into_iter().enumerate() {
+        let source = (!doc.file.is_empty()).then(|| doc.file.clone());
+        collect(
+            doc.take_value(),
+            source.as_deref(),
+            release_namespace,
+            &mut objects,
+        )
+        .with_context(|| format!("manifest: document {}", i + 1))?;
+    }
+    Ok(objects)
+}
+
+fn collect(
+    value: Value,
+    source: Option<&str>,
+    release_namespace: &str,
+    out: &mut Vec<Object>,
+) -> Result<()> {
+    let mut map = match value {
+        Value::Object(map) => map,
+        Value::Null => return Ok(()),
+        other => bail!("expected a mapping, found {}", type_name(&other)),
+    };
+    let api_version = string_field(&map, "apiVersion")?;
+    let kind = string_field(&map, "kind")?;
+    if api_version.is_empty() && kind.is_empty() {
+        return Ok(());
+    }
+    // A kind merely ending in "List" without an `items` array (a custom resource, say) is an
+    // object in its own right, not a list to expand.
+    if kind.ends_with("List")
+        && let Some(Value::Array(items)) = map.remove("items")
+    {
+        for (i, item) in items.into_iter().enumerate() {
+            collect(item, source, release_namespace, out)
+                .with_context(|| format!("{kind} item {}", i + 1))?;
+        }
+        return Ok(());
+    }
+    let value = Value::Object(map);
+    let namespace = match str_at(&value, &["metadata", "namespace"]) {
+        "" => release_namespace,
+        ns => ns,
+    };
+    let name = annotation(&value, "helm-diff/base-name")
+        .unwrap_or_else(|| str_at(&value, &["metadata", "name"]));
+    let group = api_version
+        .rsplit_once('/')
+        .map_or(api_version.as_str(), |(g, _)| g);
+    out.push(Object {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        group: group.to_string(),
+        kind,
+        source: source.map(str::to_string),
+        value,
+    });
+    Ok(())
+}
+
+fn string_field(map: &Map<String, Value>, field: &str) -> Result<String> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => bail!("{field} must be a string, found {}", type_name(other)),
+    }
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a sequence",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn str_at<'a>(value: &'a Value, path: &[&str]) -> &'a str {
+    path.iter()
+        .try_fold(value, |v, k| v.get(k))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+fn annotation<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value
+        .get("metadata")?
+        .get("annotations")?
+        .get(key)?
+        .as_str()
+}
+
+/// The text an object is shown by: its `# Source:` line, then `body`.
+pub(super) fn with_source(source: Option<&str>, body: &str) -> String {
+    match source {
+        Some(source) => format!("# Source: {source}\n{body}"),
+        None => body.to_string(),
+    }
+}
+
+/// The normalized YAML of a value: keys in go-yaml v2's order (what helm-diff's
+/// `--normalize-manifests` prints), so key order never shows up as a change.
+pub(super) fn body(value: &Value) -> String {
+    emit_body(&sort_keys(value))
+}
+
+/// Emits a value as it is ordered, ending in a newline so every object's text ends with the empty
+/// line helm-diff prints after a normalized object.
+pub(super) fn emit_body(value: &Value) -> String {
+    let mut text = stream::emit(value);
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// Recursively orders mapping keys the way go-yaml v2 marshals a Go map.
+pub(super) fn sort_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let entries: Vec<(&String, &Value)> = map.iter().collect();
+            let sorted = merge_sort(entries, &|a, b| go_yaml_less(a.0, b.0));
+            Value::Object(
+                sorted
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sort_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A stable merge sort that needs no total order: go-yaml's key comparison is not guaranteed to be
+/// one, and the standard library's sorts may panic on such comparators.
+fn merge_sort<T>(mut items: Vec<T>, less: &impl Fn(&T, &T) -> bool) -> Vec<T> {
+    if items.len() < 2 {
+        return items;
+    }
+    let right = items.split_off(items.len() / 2);
+    let mut left = merge_sort(items, less).into_iter().peekable();
+    let mut right = merge_sort(right, less).into_iter().peekable();
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    while let (Some(l), Some(r)) = (left.peek(), right.peek()) {
+        let next = if less(r, l) {
+            right.next()
+        } else {
+            left.next()
+        };
+        out.extend(next);
+    }
+    out.extend(left);
+    out.extend(right);
+    out
+}
+
+/// go-yaml v2's map key order for string keys: letters compare by code point, any other character
+/// sorts before a letter, and runs of ASCII digits compare by numeric value.
+fn go_yaml_less(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let Some(i) = a.iter().zip(&b).position(|(x, y)| x != y) else {
+        return a.len() < b.len();
+    };
+    let (x, y) = (a[i], b[i]);
+    match (x.is_alphabetic(), y.is_alphabetic()) {
+        (true, true) => return x < y,
+        (true, false) => return false,
+        (false, true) => return true,
+        (false, false) => {}
+    }
+    // A zero continuing a number that started before `i` is an ordinary digit of it, not padding.
+    let seed = i64::from(
+        (x == '0' || y == '0')
+            && a[..i]
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_digit())
+                .any(|&c| c != '0'),
+    );
+    let number = |s: &[char]| {
+        let digits = s[i..].iter().take_while(|c| c.is_ascii_digit());
+        digits.fold((seed, 0usize), |(n, len), &c| {
+            (
+                n.wrapping_mul(10).wrapping_add(i64::from(c as u8 - b'0')),
+                len + 1,
+            )
+        })
+    };
+    let ((an, alen), (bn, blen)) = (number(&a), number(&b));
+    match an.cmp(&bn).then(alen.cmp(&blen)) {
+        Ordering::Equal => x < y,
+        ord => ord == Ordering::Less,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Vec<Object> {
+        parse_manifests(text, "rel-ns").unwrap()
+    }
+
+    #[test]
+    fn keys_default_namespace_and_strip_version() {
+        let objs = parse(
+            "---\n# Source: c/templates/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: other\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n",
+        );
+        let keys: Vec<String> = objs.iter().map(Object::key).collect();
+        assert_eq!(
+            keys,
+            [
+                "rel-ns, web, Deployment (apps)",
+                "other, web, Service (v1)",
+                "rel-ns, r, ClusterRole (rbac.authorization.k8s.io)",
+            ]
+        );
+        assert_eq!(objs[0].source.as_deref(), Some("c/templates/d.yaml"));
+    }
+
+    #[test]
+    fn comment_only_documents_are_skipped() {
+        let objs = parse(
+            "# Source: c/templates/empty.yaml\n# nothing\n---\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        );
+        assert_eq!(objs.len(), 1);
+    }
+
+    #[test]
+    fn lists_are_expanded_and_nested_lists_too() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/diff/list/new.yaml"
+        ))
+        .unwrap();
+        let keys: Vec<String> = parse(&text).iter().map(Object::key).collect();
+        assert_eq!(
+            keys,
+            [
+                "rel-ns, a, ConfigMap (v1)",
+                "team, b, ConfigMap (v1)",
+                "rel-ns, s, Secret (v1)",
+                "rel-ns, c, ConfigMap (v1)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_kind_ending_in_list_without_items_is_an_object() {
+        let objs = parse("apiVersion: x.io/v1\nkind: AllowList\nmetadata: {name: a}\nspec: {}\n");
+        assert_eq!(objs[0].key(), "rel-ns, a, AllowList (x.io)");
+    }
+
+    #[test]
+    fn base_name_annotation_overrides_the_name() {
+        let objs = parse(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate-8f3a\n  annotations:\n    helm-diff/base-name: migrate\n",
+        );
+        assert_eq!(objs[0].key(), "rel-ns, migrate, Job (batch)");
+    }
+
+    #[test]
+    fn hooks_and_policies_are_recognised() {
+        let objs = parse(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  annotations:\n    helm.sh/hook: pre-install, test\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: u\n  annotations:\n    helm.sh/hook: post-install\n    helm.sh/resource-policy: ' Keep'\n",
+        );
+        assert!(objs[0].is_test_hook() && !objs[0].is_kept());
+        assert!(!objs[1].is_test_hook() && objs[1].is_kept());
+    }
+
+    #[test]
+    fn malformed_documents_are_errors_not_panics() {
+        for text in [
+            "- a\n- b\n",
+            "apiVersion: 1\nkind: X\n",
+            "kind: [\n",
+            "just a string\n",
+        ] {
+            let err = parse_manifests(text, "ns").unwrap_err();
+            assert!(
+                format!("{err:#}").contains("manifest: document 1"),
+                "{err:#}"
+            );
+        }
+        assert!(parse_manifests("", "ns").unwrap().is_empty());
+    }
+
+    #[test]
+    fn go_yaml_key_order() {
+        let map: Map<String, Value> = [
+            "b", "a10", "a9", "a_b", "aB", "Z", "a", "x-1", "x01", "x1", "x00",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), Value::Null))
+        .collect();
+        let sorted = sort_keys(&Value::Object(map));
+        let keys: Vec<&String> = sorted.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "Z", "a", "a_b", "a9", "a10", "aB", "b", "x-1", "x00", "x1", "x01"
+            ]
+        );
+    }
+
+    #[test]
+    fn body_sorts_nested_keys_and_ends_with_newline() {
+        let v =
+            stream::load("kind: A\napiVersion: v1\nspec:\n  z: 1\n  a: [{c: 1, b: 2}]\n").unwrap();
+        let text = body(&v);
+        assert!(text.ends_with('\n'));
+        assert!(text.find("apiVersion").unwrap() < text.find("kind").unwrap());
+        assert!(text.find("b: 2").unwrap() < text.find("c: 1").unwrap());
+    }
+}

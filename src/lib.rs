@@ -1,0 +1,16 @@
+//! helm-x: turn charts, kustomizations and manifest dirs into patched, real Helm releases.
+//!
+//! The pipeline (see `pipeline`) is: detect and load the input (`input`), parse it into a stream of
+//! documents (`stream`), apply patches (`patch`), write a temporary chart (`chart`) and hand it to the
+//! real helm (`helm`).
+
+pub mod chart;
+pub mod cli;
+pub mod diff;
+pub mod helm;
+pub mod input;
+pub mod patch;
+pub mod pipeline;
+pub mod process;
+pub mod signals;
+pub mod stream;

@@ -1,0 +1,674 @@
+//! Patch files from `--strategic-merge-patch`, `--json-patch` and `--patch`, loaded into one
+//! ordered list of [`Patch`]es that remember where they came from.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::json6902::{JsonPatch, type_name};
+use super::target::{ResId, Selector, SelectorSpec};
+
+/// One patch flag as given on the command line; order matters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PatchSource {
+    /// `--strategic-merge-patch FILE`: SMP documents naming their own targets.
+    Strategic(PathBuf),
+    /// `--json-patch FILE`: helm-x `{target, patch | path}` documents.
+    Json(PathBuf),
+    /// `--patch FILE`: kustomize `patches:` entries.
+    Kustomize(PathBuf),
+}
+
+impl PatchSource {
+    /// The patch file, whatever its format.
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Strategic(p) | Self::Json(p) | Self::Kustomize(p) => p,
+        }
+    }
+}
+
+/// Where a patch was written, so every error can point at it (numbers are 1-based).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatchOrigin {
+    /// The patch file as given by the user.
+    pub file: PathBuf,
+    /// Document within `file`.
+    pub document: usize,
+    /// Entry within a document that is a list of entries.
+    pub entry: Option<usize>,
+    /// File named by the entry's `path:`, resolved against `file`'s directory.
+    pub body_file: Option<PathBuf>,
+    /// Document within a multi-document patch body.
+    pub body_document: Option<usize>,
+}
+
+impl PatchOrigin {
+    fn new(file: &Path, document: usize, entry: Option<usize>) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            document,
+            entry,
+            body_file: None,
+            body_document: None,
+        }
+    }
+}
+
+impl fmt::Display for PatchOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "patch file {}, document {}",
+            self.file.display(),
+            self.document
+        )?;
+        if let Some(entry) = self.entry {
+            write!(f, ", entry {entry}")?;
+        }
+        if let Some(body) = &self.body_file {
+            write!(f, ", patch body {}", body.display())?;
+        }
+        if let Some(doc) = self.body_document {
+            write!(f, ", body document {doc}")?;
+        }
+        Ok(())
+    }
+}
+
+/// kustomize `options:` of a patch entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PatchOptions {
+    /// Keep a name changed by an SMP instead of restoring it.
+    #[serde(default)]
+    pub allow_name_change: bool,
+    /// Keep a kind changed by an SMP instead of restoring it.
+    #[serde(default)]
+    pub allow_kind_change: bool,
+}
+
+/// Which objects a patch applies to.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// The identity an untargeted SMP carries itself (namespace as written).
+    Identity(ResId),
+    /// A kustomize selector; may match many objects.
+    Selector(Selector),
+}
+
+/// The patch content.
+#[derive(Clone, Debug)]
+pub enum PatchBody {
+    /// A strategic-merge patch document.
+    Strategic(Value),
+    /// An RFC 6902 operation list.
+    Json6902(JsonPatch),
+}
+
+/// One unit of patching, applied atomically to each matched object.
+#[derive(Clone, Debug)]
+pub struct Patch {
+    /// Where it was written.
+    pub origin: PatchOrigin,
+    /// What it applies to.
+    pub target: Target,
+    /// What it does.
+    pub body: PatchBody,
+    /// kustomize entry options (SMP only, as in kustomize).
+    pub options: PatchOptions,
+}
+
+/// Loads every source in order; the first malformed document aborts with its location.
+pub fn load_patches(sources: &[PatchSource]) -> anyhow::Result<Vec<Patch>> {
+    let mut out = Vec::new();
+    for source in sources {
+        match source {
+            PatchSource::Strategic(file) => load_strategic(file, &mut out)?,
+            PatchSource::Json(file) => load_helmx_json(file, &mut out)?,
+            PatchSource::Kustomize(file) => load_kustomize(file, &mut out)?,
+        }
+    }
+    Ok(out)
+}
+
+/// Every document of a patch file, empty ones as null, so document numbers match what the user counts.
+fn load_documents(text: &str) -> Result<Vec<Value>, crate::stream::YamlError> {
+    crate::stream::split_load(text, &Default::default())
+        .map(|docs| docs.into_iter().map(|(_, value)| value).collect())
+}
+
+fn read_docs(file: &Path) -> anyhow::Result<Vec<Value>> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("patch file {}: cannot read", file.display()))?;
+    load_documents(&text).map_err(|e| anyhow!("patch file {}: {e}", file.display()))
+}
+
+/// `path:` values are relative to the patch file's directory, never the cwd.
+fn resolve(file: &Path, relative: &str) -> PathBuf {
+    file.parent().unwrap_or(Path::new("")).join(relative)
+}
+
+/// Non-null documents with their 1-based numbers; empty documents (`---` alone) are skipped.
+fn numbered(docs: Vec<Value>) -> impl Iterator<Item = (usize, Value)> {
+    docs.into_iter()
+        .enumerate()
+        .filter(|(_, d)| !d.is_null())
+        .map(|(i, d)| (i + 1, d))
+}
+
+/// A document that is a list holds several entries; otherwise it is one entry.
+fn entries(doc: Value) -> Vec<(Option<usize>, Value)> {
+    match doc {
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| (Some(i + 1), e))
+            .collect(),
+        other => vec![(None, other)],
+    }
+}
+
+fn load_strategic(file: &Path, out: &mut Vec<Patch>) -> anyhow::Result<()> {
+    for (document, doc) in numbered(read_docs(file)?) {
+        let origin = PatchOrigin::new(file, document, None);
+        out.push(untargeted_smp(origin, doc)?);
+    }
+    Ok(())
+}
+
+/// An SMP without `target:` names its object through its own identity fields.
+fn untargeted_smp(origin: PatchOrigin, doc: Value) -> anyhow::Result<Patch> {
+    if !doc.is_object() {
+        bail!(
+            "{origin}: a strategic merge patch must be a mapping, found {}",
+            type_name(&doc)
+        );
+    }
+    let id = ResId::of(&doc);
+    let missing: Vec<&str> = [
+        ("apiVersion", &id.version),
+        ("kind", &id.kind),
+        ("metadata.name", &id.name),
+    ]
+    .into_iter()
+    .filter(|(_, value)| value.is_empty())
+    .map(|(field, _)| field)
+    .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{origin}: a strategic merge patch without a target must name its object with \
+             apiVersion, kind and metadata.name (missing: {})",
+            missing.join(", ")
+        );
+    }
+    Ok(Patch {
+        origin,
+        target: Target::Identity(id),
+        body: PatchBody::Strategic(doc),
+        options: PatchOptions::default(),
+    })
+}
+
+/// helm-x's `--json-patch` document.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HelmxJsonEntry {
+    target: SelectorSpec,
+    patch: Option<Value>,
+    path: Option<String>,
+}
+
+fn load_helmx_json(file: &Path, out: &mut Vec<Patch>) -> anyhow::Result<()> {
+    for (document, doc) in numbered(read_docs(file)?) {
+        for (entry, value) in entries(doc) {
+            let mut origin = PatchOrigin::new(file, document, entry);
+            check_field_types(&value).map_err(|e| anyhow!("{origin}: {e}"))?;
+            let looks_like_op = value.get("op").is_some();
+            let parsed: HelmxJsonEntry = serde_json::from_value(value).map_err(|e| {
+                let hint = if looks_like_op {
+                    "; this looks like a bare operation list: --json-patch needs \
+                     `target:` plus `patch:` (or use --patch with a kustomize entry)"
+                } else {
+                    ""
+                };
+                anyhow!("{origin}: {e}{hint}")
+            })?;
+            let ops = match (parsed.patch, parsed.path) {
+                (Some(ops), None) => ops,
+                (None, Some(path)) => {
+                    let (body_file, ops) = single_body(file, &path, &origin)?;
+                    origin.body_file = Some(body_file);
+                    ops
+                }
+                (Some(_), Some(_)) => bail!("{origin}: set either `patch` or `path`, not both"),
+                (None, None) => {
+                    bail!("{origin}: needs `patch` (a list of operations) or `path` (a file)")
+                }
+            };
+            let ops = JsonPatch::from_value(&ops).map_err(|e| anyhow!("{origin}: {e}"))?;
+            let selector =
+                Selector::compile(parsed.target).map_err(|e| anyhow!("{origin}: {e}"))?;
+            out.push(Patch {
+                origin,
+                target: Target::Selector(selector),
+                body: PatchBody::Json6902(ops),
+                options: PatchOptions::default(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Names the offending field where serde would only say "invalid type" (YAML 1.1 turns an
+/// unquoted `yes` or `1.10` into a bool or number).
+fn check_field_types(entry: &Value) -> Result<(), String> {
+    let Value::Object(map) = entry else {
+        return Err(format!("expected a mapping, found {}", type_name(entry)));
+    };
+    let wrong = |field: String, want: &str, found: &Value| {
+        Err(format!(
+            "{field}: expected {want}, found {}",
+            type_name(found)
+        ))
+    };
+    if let Some(path) = map.get("path").filter(|p| !p.is_string()) {
+        return wrong("path".into(), "a string", path);
+    }
+    for (section, want, ok) in [
+        ("target", "a string", Value::is_string as fn(&Value) -> bool),
+        ("options", "a boolean", Value::is_boolean),
+    ] {
+        match map.get(section) {
+            None => {}
+            Some(Value::Object(fields)) => {
+                if let Some((key, v)) = fields.iter().find(|(_, v)| !ok(v)) {
+                    return wrong(format!("{section}.{key}"), want, v);
+                }
+            }
+            Some(other) => return wrong(section.into(), "a mapping", other),
+        }
+    }
+    Ok(())
+}
+
+/// Reads a `path:` file that must hold exactly one document.
+fn single_body(file: &Path, path: &str, origin: &PatchOrigin) -> anyhow::Result<(PathBuf, Value)> {
+    let body_file = resolve(file, path);
+    let mut docs: Vec<Value> = numbered(read_docs(&body_file).with_context(|| origin.to_string())?)
+        .map(|(_, d)| d)
+        .collect();
+    match docs.len() {
+        1 => Ok((body_file, docs.remove(0))),
+        n => bail!(
+            "{origin}: {} must hold exactly one document, found {n}",
+            body_file.display()
+        ),
+    }
+}
+
+/// A kustomize `patches:` entry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KustomizeEntry {
+    patch: Option<Value>,
+    path: Option<String>,
+    target: Option<SelectorSpec>,
+    #[serde(default)]
+    options: PatchOptions,
+}
+
+fn load_kustomize(file: &Path, out: &mut Vec<Patch>) -> anyhow::Result<()> {
+    for (document, doc) in numbered(read_docs(file)?) {
+        for (entry, value) in entries(doc) {
+            let mut origin = PatchOrigin::new(file, document, entry);
+            check_field_types(&value).map_err(|e| anyhow!("{origin}: {e}"))?;
+            let parsed: KustomizeEntry =
+                serde_json::from_value(value).map_err(|e| anyhow!("{origin}: {e}"))?;
+            let body = match (parsed.patch, parsed.path) {
+                (Some(Value::String(text)), None) => crate::stream::load_all(&text)
+                    .map_err(|e| anyhow!("{origin}: inline patch: {e}"))?,
+                // Extension over kustomize: an inline mapping or op list instead of a string.
+                (Some(inline @ (Value::Object(_) | Value::Array(_))), None) => vec![inline],
+                (Some(other), None) => bail!(
+                    "{origin}: `patch` must be a string (or an inline mapping or list), found {}",
+                    type_name(&other)
+                ),
+                (None, Some(path)) => {
+                    let body_file = resolve(file, &path);
+                    let docs = read_docs(&body_file).with_context(|| origin.to_string())?;
+                    origin.body_file = Some(body_file);
+                    docs
+                }
+                (Some(_), Some(_)) => bail!("{origin}: set either `patch` or `path`, not both"),
+                (None, None) => bail!("{origin}: needs `patch` (inline) or `path` (a file)"),
+            };
+            let target = parsed
+                .target
+                .map(Selector::compile)
+                .transpose()
+                .map_err(|e| anyhow!("{origin}: {e}"))?;
+            classify(origin, body, target, parsed.options, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// kustomize's detection: a single list of operations is JSON 6902, mappings are SMPs.
+fn classify(
+    origin: PatchOrigin,
+    body: Vec<Value>,
+    target: Option<Selector>,
+    options: PatchOptions,
+    out: &mut Vec<Patch>,
+) -> anyhow::Result<()> {
+    let mut docs: Vec<(usize, Value)> = numbered(body).collect();
+    let multi = docs.len() > 1;
+    match docs.first() {
+        None => bail!("{origin}: the patch is empty"),
+        Some((_, ops @ Value::Array(_))) => {
+            if multi {
+                bail!("{origin}: a JSON 6902 patch must be a single list of operations");
+            }
+            let Some(target) = target else {
+                bail!("{origin}: a JSON 6902 patch needs a `target`");
+            };
+            let ops = JsonPatch::from_value(ops).map_err(|e| anyhow!("{origin}: {e}"))?;
+            if ops.is_empty() {
+                bail!(
+                    "{origin}: an empty list is ambiguous (kustomize: both an SMP and a JSON patch)"
+                );
+            }
+            out.push(Patch {
+                origin,
+                target: Target::Selector(target),
+                body: PatchBody::Json6902(ops),
+                options,
+            });
+        }
+        Some(_) => {
+            if let Some((n, bad)) = docs.iter().find(|(_, d)| !d.is_object()) {
+                bail!(
+                    "{origin}: patch document {n} is {}; expected a strategic merge patch \
+                     (mapping) or a JSON 6902 operation list",
+                    type_name(bad)
+                );
+            }
+            match target {
+                Some(_) if multi => bail!(
+                    "{origin}: with `target`, only one strategic merge patch document is allowed \
+                     (as in kustomize); use one entry per document"
+                ),
+                Some(target) => {
+                    let Some((_, doc)) = docs.pop() else {
+                        bail!("{origin}: the patch is empty");
+                    };
+                    out.push(Patch {
+                        origin,
+                        target: Target::Selector(target),
+                        body: PatchBody::Strategic(doc),
+                        options,
+                    });
+                }
+                None => {
+                    for (n, doc) in docs {
+                        let mut origin = origin.clone();
+                        origin.body_document = multi.then_some(n);
+                        let mut patch = untargeted_smp(origin, doc)?;
+                        patch.options = options;
+                        out.push(patch);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/patches")
+            .join(name)
+    }
+
+    fn load(source: PatchSource) -> anyhow::Result<Vec<Patch>> {
+        load_patches(&[source])
+    }
+
+    fn load_err(source: PatchSource) -> String {
+        match load(source) {
+            Ok(p) => panic!("expected an error, loaded {} patches", p.len()),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    fn describe(p: &Patch) -> String {
+        let target = match &p.target {
+            Target::Identity(id) => format!("id {id}"),
+            Target::Selector(s) => s.to_string(),
+        };
+        let body = match &p.body {
+            PatchBody::Strategic(_) => "smp",
+            PatchBody::Json6902(_) => "json6902",
+        };
+        let o = &p.origin;
+        let body_file = o
+            .body_file
+            .as_ref()
+            .and_then(|f| f.strip_prefix(fixture("")).ok())
+            .map(|f| format!(" via {}", f.display()))
+            .unwrap_or_default();
+        format!(
+            "{}{}{}{}: {body} {target}",
+            o.document,
+            o.entry.map(|e| format!(".{e}")).unwrap_or_default(),
+            o.body_document.map(|d| format!("#{d}")).unwrap_or_default(),
+            body_file
+        )
+    }
+
+    fn describe_all(source: PatchSource) -> Vec<String> {
+        load(source).expect("loads").iter().map(describe).collect()
+    }
+
+    #[test]
+    fn strategic_files_number_documents_from_one_and_skip_empty_ones() {
+        assert_eq!(
+            describe_all(PatchSource::Strategic(fixture("smp-multi.yaml"))),
+            [
+                "1: smp id apps/v1 Deployment \"web\"",
+                "3: smp id v1 ConfigMap \"settings\" in namespace \"prod\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn helmx_json_documents_lists_and_relative_paths() {
+        assert_eq!(
+            describe_all(PatchSource::Json(fixture("helmx-json.yaml"))),
+            [
+                "1: json6902 target {group=\"apps\", version=\"v1\", kind=\"Deployment\", name=\"web\"}",
+                "2 via ops/replicas.yaml: json6902 target {kind=\"Deployment\", name=\"web\"}",
+                "3.1: json6902 target {version=\"v1\", kind=\"ConfigMap\", name=\"settings\", namespace=\"prod\"}",
+                "3.2: json6902 target {kind=\"Service\", name=\"web\"}",
+            ]
+        );
+        // `path:` is relative to the patch file, wherever the process runs.
+        assert_eq!(
+            describe_all(PatchSource::Json(fixture("sub/nested-json.yaml"))),
+            ["1 via sub/../ops/replicas.yaml: json6902 target {kind=\"Deployment\", name=\"web\"}"]
+        );
+    }
+
+    #[test]
+    fn kustomize_entries_single_list_and_stream() {
+        assert_eq!(
+            describe_all(PatchSource::Kustomize(fixture("kustomize-single.yaml"))),
+            [
+                "1: json6902 target {kind=\"Deployment\", labelSelector=\"app in (web,api),tier!=db\"}"
+            ]
+        );
+        let list = load(PatchSource::Kustomize(fixture("kustomize-list.yaml"))).expect("loads");
+        assert_eq!(
+            list.iter().map(describe).collect::<Vec<_>>(),
+            [
+                "1.1#1 via smp-body.yaml: smp id apps/v1 Deployment \"web\"",
+                "1.1#2 via smp-body.yaml: smp id v1 Service \"web\"",
+                "1.2: smp target {kind=\"Deployment\", name=\"web|api\"}",
+                "1.3: json6902 target {group=\"apps\", kind=\"Deployment\", name=\"web.*\", namespace=\"rel\"}",
+            ]
+        );
+        assert!(list[2].options.allow_name_change && !list[2].options.allow_kind_change);
+        assert_eq!(
+            describe_all(PatchSource::Kustomize(fixture("kustomize-stream.yaml"))),
+            [
+                "1: smp id v1 ConfigMap \"settings\" in namespace \"prod\"",
+                "2 via ops/replicas.yaml: json6902 target {kind=\"Deployment\", annotationSelector=\"owner=team-a\"}",
+            ]
+        );
+    }
+
+    #[test]
+    fn sources_keep_command_line_order() {
+        let all = load_patches(&[
+            PatchSource::Kustomize(fixture("kustomize-single.yaml")),
+            PatchSource::Strategic(fixture("smp-multi.yaml")),
+            PatchSource::Json(fixture("sub/nested-json.yaml")),
+        ])
+        .expect("loads");
+        let files: Vec<_> = all
+            .iter()
+            .map(|p| {
+                p.origin
+                    .file
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [
+                Some("kustomize-single.yaml".into()),
+                Some("smp-multi.yaml".into()),
+                Some("smp-multi.yaml".into()),
+                Some("nested-json.yaml".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_name_file_document_and_op() {
+        let file = fixture("bad-json-op.yaml");
+        assert_eq!(
+            load_err(PatchSource::Json(file.clone())),
+            format!(
+                "patch file {}, document 2: op 2: unknown variant `replce`, expected one of `add`, \
+                 `remove`, `replace`, `move`, `copy`, `test`",
+                file.display()
+            )
+        );
+        let file = fixture("bad-smp-identity.yaml");
+        assert_eq!(
+            load_err(PatchSource::Strategic(file.clone())),
+            format!(
+                "patch file {}, document 2: a strategic merge patch without a target must name \
+                 its object with apiVersion, kind and metadata.name (missing: apiVersion, \
+                 metadata.name)",
+                file.display()
+            )
+        );
+        let file = fixture("bad-kustomize-field.yaml");
+        let err = load_err(PatchSource::Kustomize(file.clone()));
+        assert!(
+            err.starts_with(&format!(
+                "patch file {}, document 1, entry 1: unknown field `option`",
+                file.display()
+            )),
+            "{err}"
+        );
+        let err = load_err(PatchSource::Kustomize(fixture(
+            "bad-kustomize-multi-target.yaml",
+        )));
+        assert!(err.ends_with("with `target`, only one strategic merge patch document is allowed (as in kustomize); use one entry per document"), "{err}");
+        let err = load_err(PatchSource::Kustomize(fixture("bad-selector.yaml")));
+        assert!(
+            err.ends_with("document 1: target.labelSelector: invalid selector \"app in web\": expected '(' after in"),
+            "{err}"
+        );
+        let err = load_err(PatchSource::Json(fixture("smp-body.yaml")));
+        assert!(
+            err.contains("document 1: unknown field `apiVersion`"),
+            "{err}"
+        );
+        let err = load_err(PatchSource::Json(fixture("ops/replicas.yaml")));
+        assert!(
+            err.contains("entry 1: unknown field `op`") && err.contains("bare operation list"),
+            "{err}"
+        );
+        let err = load_err(PatchSource::Kustomize(fixture("bad-kustomize-types.yaml")));
+        assert!(
+            err.ends_with("document 1: target.version: expected a string, found a number"),
+            "{err}"
+        );
+        let err = load_err(PatchSource::Kustomize(fixture("bad-body-ref.yaml")));
+        assert_eq!(
+            err,
+            format!(
+                "patch file {}, document 1, patch body {}, body document 2: a strategic merge \
+                 patch without a target must name its object with apiVersion, kind and \
+                 metadata.name (missing: apiVersion, metadata.name)",
+                fixture("bad-body-ref.yaml").display(),
+                fixture("bad-smp-identity.yaml").display()
+            )
+        );
+        let missing = fixture("nope.yaml");
+        assert_eq!(
+            load_err(PatchSource::Strategic(missing.clone()))
+                .split(": No such file")
+                .next(),
+            Some(format!("patch file {}: cannot read", missing.display()).as_str())
+        );
+    }
+
+    #[test]
+    fn kustomize_detection_rules() {
+        let dir = std::env::temp_dir().join(format!("helmx-spec-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let case = |name: &str, text: &str| {
+            let file = dir.join(name);
+            std::fs::write(&file, text).expect("write");
+            load(PatchSource::Kustomize(file)).map_err(|e| format!("{e:#}"))
+        };
+        let ambiguous = case("empty-list.yaml", "patch: '[]'\ntarget: {kind: A}\n");
+        assert!(ambiguous.is_err_and(|e| e.contains("ambiguous")));
+        let untargeted_json = case("nt.yaml", "patch: '[{op: remove, path: /a}]'\n");
+        assert!(untargeted_json.is_err_and(|e| e.ends_with("a JSON 6902 patch needs a `target`")));
+        let inline_map = case(
+            "inline.yaml",
+            "patch: {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n",
+        )
+        .expect("inline mapping accepted");
+        assert!(matches!(inline_map[0].body, PatchBody::Strategic(_)));
+        let scalar = case("scalar.yaml", "patch: 'just text'\n");
+        assert!(scalar.is_err_and(|e| e.contains("patch document 1 is a string")));
+        let both = case("both.yaml", "patch: 'a: b'\npath: x.yaml\n");
+        assert!(both.is_err_and(|e| e.ends_with("set either `patch` or `path`, not both")));
+        let targeted_without_kind = case(
+            "tk.yaml",
+            "patch: 'spec: {replicas: 1}'\ntarget: {kind: Deployment}\n",
+        )
+        .expect("a targeted SMP needs no identity");
+        assert!(matches!(
+            targeted_without_kind[0].target,
+            Target::Selector(_)
+        ));
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

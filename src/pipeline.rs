@@ -1,0 +1,150 @@
+//! The pipeline every subcommand shares: detect → load or render → patch → write the temporary chart.
+//!
+//! Subcommands only decide which helm command runs on the result; no stage knows who called it.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::{Map, Value, json};
+
+use crate::chart::{TempChart, sanitize_name, workdir::WorkDir};
+use crate::helm::{Helm, HelmArgs, Settings};
+use crate::input::{self, InputType, Source, archive, chart, kustomize, manifests};
+use crate::patch::{self, PatchSource, SmpMode};
+
+/// Annotation that keeps CRDs (and every custom resource with them) alive through `helm uninstall`.
+const KEEP: (&str, &str) = ("helm.sh/resource-policy", "keep");
+
+/// What the user asked for, independent of the subcommand.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// Release name.
+    pub release: &'a str,
+    /// The input as typed.
+    pub input: &'a str,
+    /// `--input-type`.
+    pub input_type: Option<InputType>,
+    /// `--keep-workdir` (or `--debug`).
+    pub keep_workdir: bool,
+    /// Patch files in command-line order.
+    pub patches: &'a [PatchSource],
+    /// Strategic-merge semantics.
+    pub smp_mode: SmpMode,
+    /// Missing patch targets warn instead of failing.
+    pub allow_missing_patch_targets: bool,
+    /// The user's helm flags.
+    pub helm_args: &'a HelmArgs,
+    /// Render as an upgrade of an existing release (`.Release.IsUpgrade`).
+    pub is_upgrade: bool,
+}
+
+/// A chart ready for the final helm run.
+#[derive(Debug)]
+pub struct Prepared {
+    /// What to give helm as CHART.
+    pub chart: OsString,
+    /// Whether helm-x built the chart (so chart-location flags must not reach helm).
+    pub built: bool,
+    /// Holds the temporary chart until helm is done with it.
+    pub workdir: Option<WorkDir>,
+}
+
+impl Prepared {
+    /// The final helm argv: `VERB RELEASE CHART <flags>`.
+    pub fn helm_argv(&self, verb: &str, release: &str, helm_args: &HelmArgs) -> Vec<OsString> {
+        let mut argv = vec![verb.into(), release.into(), self.chart.clone()];
+        argv.extend(helm_args.finish(self.built));
+        argv
+    }
+}
+
+/// Runs the pipeline. A chart with no patches is handed to helm untouched (after an archive check).
+pub fn prepare(helm: &Helm, req: &Request) -> Result<Prepared> {
+    let source = input::detect(req.input, req.input_type)?;
+    if let Source::ChartArchive(tgz) = &source {
+        archive::validate(tgz)?;
+    }
+    if source.is_chart() && req.patches.is_empty() {
+        return Ok(Prepared {
+            chart: req.input.into(),
+            built: false,
+            workdir: None,
+        });
+    }
+    let settings = Settings::from_env();
+    let workdir = WorkDir::create(req.keep_workdir || settings.debug)?;
+    let (metadata, documents, notes) = match &source {
+        Source::ChartDir(_) | Source::ChartArchive(_) | Source::ChartRef(_) => {
+            let dir = chart::materialize(&source, helm, &req.helm_args.fetch(), workdir.path())?;
+            let mut render_args = req.helm_args.render();
+            if req.is_upgrade {
+                render_args.push("--is-upgrade".into());
+            }
+            let rendered = chart::render(helm, &dir, req.release, &render_args)?;
+            (rendered.metadata, rendered.documents, rendered.notes)
+        }
+        Source::Kustomization(dir) => (
+            generated_metadata(dir, "kustomization", req),
+            kustomize::build(dir)?,
+            None,
+        ),
+        Source::Manifests(path) => (
+            generated_metadata(path, "manifests", req),
+            manifests::load(path)?,
+            None,
+        ),
+    };
+    let mut documents = if req.patches.is_empty() {
+        documents
+    } else {
+        let options = patch::PatchContext {
+            release_namespace: &settings.namespace,
+            mode: req.smp_mode,
+            allow_missing_targets: req.allow_missing_patch_targets,
+        };
+        patch::apply_documents(documents, req.patches, &options)?
+    };
+    if !source.is_chart() {
+        for doc in documents.iter_mut().filter(|d| d.is_crd()) {
+            doc.set_annotation(KEEP.0, KEEP.1);
+        }
+    }
+    let chart_dir = workdir.path().join("chart");
+    std::fs::create_dir(&chart_dir)
+        .with_context(|| format!("cannot create {}", chart_dir.display()))?;
+    TempChart {
+        metadata,
+        documents: &documents,
+        notes: notes.as_deref(),
+    }
+    .write(&chart_dir)?;
+    Ok(Prepared {
+        chart: chart_dir.into(),
+        built: true,
+        workdir: Some(workdir),
+    })
+}
+
+/// Chart.yaml for inputs that are not charts: named after the input, versioned by `--version` if given.
+fn generated_metadata(input: &Path, kind: &str, req: &Request) -> Map<String, Value> {
+    let base = input
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| req.release.to_string());
+    let version = req
+        .helm_args
+        .value_of("version")
+        .unwrap_or_else(|| "0.1.0".into());
+    let mut meta = Map::new();
+    meta.insert("apiVersion".into(), json!("v2"));
+    meta.insert("name".into(), json!(sanitize_name(&base)));
+    meta.insert("version".into(), json!(version));
+    meta.insert(
+        "description".into(),
+        json!(format!("{kind} {} packaged by helm-x", input.display())),
+    );
+    meta.insert("type".into(), json!("application"));
+    meta
+}

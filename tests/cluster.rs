@@ -1,0 +1,312 @@
+//! End to end against a real kube-apiserver + etcd on 127.0.0.1 (started by scripts/test), with the
+//! real helm 3 and 4: install, upgrade, rollback and uninstall of patched inputs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{HelmEnv, Tools, testdata, text};
+use serde_json::Value;
+
+fn kubeconfig() -> PathBuf {
+    let path = std::env::var_os("HELM_X_TEST_KUBECONFIG").map(PathBuf::from).expect(
+        "HELM_X_TEST_KUBECONFIG is not set: run the tests through scripts/test, which starts the local control plane",
+    );
+    assert!(path.is_file(), "{} does not exist", path.display());
+    path
+}
+
+fn envs() -> Vec<HelmEnv> {
+    let t = Tools::get();
+    let kc = kubeconfig();
+    t.helms()
+        .into_iter()
+        .map(|(label, helm)| {
+            HelmEnv::new(label, helm, &t.kubectl).with_env("KUBECONFIG", kc.to_str().unwrap())
+        })
+        .collect()
+}
+
+fn kubectl(env: &HelmEnv, args: &[&str]) -> std::process::Output {
+    Command::new(&env.kubectl)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig())
+        .output()
+        .unwrap()
+}
+
+/// `kubectl get KIND NAME -n NS -o json`, or None when it does not exist.
+fn get(env: &HelmEnv, ns: &str, kind: &str, name: &str) -> Option<Value> {
+    let out = kubectl(env, &["get", kind, name, "-n", ns, "-o", "json"]);
+    if !out.status.success() {
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("NotFound") || err.contains("not found"),
+            "{err}"
+        );
+        return None;
+    }
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// Removes a release left by an earlier run against the same cluster (tests reuse namespaces, which
+/// never finish deleting without a controller manager).
+fn fresh(env: &HelmEnv, release: &str, ns: &str) {
+    let _ = env.helm(["uninstall", release, "-n", ns, "--wait"]);
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn revision(env: &HelmEnv, release: &str, ns: &str) -> u64 {
+    let out = env.helm(["list", "-n", ns, "-o", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rel = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == release)
+        .unwrap_or_else(|| panic!("{}: no release {release} in {list}", env.label));
+    rel["revision"]
+        .as_str()
+        .map_or_else(|| rel["revision"].as_u64().unwrap(), |r| r.parse().unwrap())
+}
+
+#[test]
+fn patched_kustomization_release_lifecycle() {
+    let web = testdata("kustomize/web");
+    let smp = testdata("patches/web-smp.yaml");
+    let json = testdata("patches/web-json.yaml");
+    for env in envs() {
+        let ns = format!("kz-{}", env.label);
+        fresh(&env, "web", &ns);
+        env.x_ok([
+            "upgrade",
+            "--install",
+            "web",
+            s(&web),
+            "-n",
+            &ns,
+            "--create-namespace",
+            "--strategic-merge-patch",
+            s(&smp),
+            "--json-patch",
+            s(&json),
+        ]);
+        let deploy = get(&env, &ns, "deployment", "web").expect("deployment installed");
+        assert_eq!(deploy["spec"]["replicas"], 3, "{}", env.label);
+        let containers = &deploy["spec"]["template"]["spec"]["containers"];
+        assert_eq!(containers[0]["image"], "nginx:1.27.3");
+        assert_eq!(containers[1]["name"], "log");
+        assert_eq!(
+            deploy["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+            "Helm"
+        );
+        let cm = get(&env, &ns, "configmap", "web-settings").unwrap();
+        assert_eq!(cm["data"]["patched"], "yes");
+        assert_eq!(
+            cm["data"]["enabled"], "on",
+            "YAML 1.1 strings must stay strings"
+        );
+        assert_eq!(revision(&env, "web", &ns), 1);
+
+        // Second run without the JSON patch: revision 2, the key is gone.
+        env.x_ok([
+            "upgrade",
+            "--install",
+            "web",
+            s(&web),
+            "-n",
+            &ns,
+            "--strategic-merge-patch",
+            s(&smp),
+        ]);
+        assert_eq!(revision(&env, "web", &ns), 2);
+        let cm = get(&env, &ns, "configmap", "web-settings").unwrap();
+        assert!(cm["data"].get("patched").is_none(), "{}", env.label);
+
+        let out = env.helm(["rollback", "web", "1", "-n", &ns]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(revision(&env, "web", &ns), 3);
+        let cm = get(&env, &ns, "configmap", "web-settings").unwrap();
+        assert_eq!(cm["data"]["patched"], "yes");
+
+        let out = env.helm(["uninstall", "web", "-n", &ns]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(get(&env, &ns, "deployment", "web").is_none());
+        assert!(get(&env, &ns, "configmap", "web-settings").is_none());
+    }
+}
+
+#[test]
+fn patched_chart_release_keeps_values_notes_and_crds() {
+    let chart = testdata("charts/app");
+    let smp = testdata("patches/app-smp.yaml");
+    for env in envs() {
+        let ns = format!("chart-{}", env.label);
+        fresh(&env, "r", &ns);
+        let out = env.x_ok([
+            "install",
+            "r",
+            s(&chart),
+            "-n",
+            &ns,
+            "--create-namespace",
+            "--no-hooks",
+            "--set",
+            "replicas=4",
+            "--strategic-merge-patch",
+            s(&smp),
+        ]);
+        assert!(
+            out.contains("Thank you for installing app as r."),
+            "{}: {out}",
+            env.label
+        );
+        let deploy = get(&env, &ns, "deployment", "r-app").unwrap();
+        assert_eq!(deploy["spec"]["replicas"], 5);
+        let cm = get(&env, &ns, "configmap", "r-app-config").unwrap();
+        assert_eq!(cm["data"]["country"], "NO");
+        assert_eq!(cm["data"]["flag"], "on");
+        assert_eq!(cm["data"]["rule"], "{{ $labels.instance }}");
+        assert!(get(&env, &ns, "configmap", "r-sub").is_some());
+        assert!(get(&env, "", "crd", "widgets.example.com").is_some());
+        assert!(get(&env, &ns, "widget", "r-app-widget").is_some());
+
+        let values = env.helm(["get", "values", "r", "-n", &ns, "-o", "json"]);
+        let values: Value = serde_json::from_slice(&values.stdout).unwrap();
+        assert_eq!(values["replicas"], 4, "{}", env.label);
+        let notes = env.helm(["get", "notes", "r", "-n", &ns]);
+        assert!(
+            text(&notes.stdout).contains("Replicas: 4; fullname r-app."),
+            "{}",
+            text(&notes.stdout)
+        );
+
+        let out = env.helm(["uninstall", "r", "-n", &ns]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(get(&env, &ns, "deployment", "r-app").is_none());
+        assert!(
+            get(&env, "", "crd", "widgets.example.com").is_some(),
+            "CRDs outlive the release"
+        );
+    }
+}
+
+#[test]
+fn uninstall_keeps_crds_from_manifest_dirs() {
+    for env in envs() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = format!("{}.helm-x.test", env.label);
+        std::fs::write(
+            dir.path().join("crd.yaml"),
+            format!(
+                "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gizmos.{group}\nspec:\n  group: {group}\n  scope: Namespaced\n  names:\n    kind: Gizmo\n    plural: gizmos\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          x-kubernetes-preserve-unknown-fields: true\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  a: b\n",
+        )
+        .unwrap();
+        let ns = format!("crd-{}", env.label);
+        fresh(&env, "m", &ns);
+        env.x_ok([
+            "install",
+            "m",
+            s(dir.path()),
+            "-n",
+            &ns,
+            "--create-namespace",
+        ]);
+        let crd = get(&env, "", "crd", &format!("gizmos.{group}")).unwrap();
+        assert_eq!(
+            crd["metadata"]["annotations"]["helm.sh/resource-policy"],
+            "keep"
+        );
+        assert!(get(&env, &ns, "configmap", "plain").is_some());
+        let out = env.helm(["uninstall", "m", "-n", &ns]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(get(&env, &ns, "configmap", "plain").is_none());
+        assert!(
+            get(&env, "", "crd", &format!("gizmos.{group}")).is_some(),
+            "{}",
+            env.label
+        );
+    }
+}
+
+#[test]
+fn diff_before_and_after_a_patch_change() {
+    let web = testdata("kustomize/web");
+    let v1 = testdata("patches/web-smp.yaml");
+    let v2 = testdata("patches/web-smp-v2.yaml");
+    let ns = "diff-test";
+    for env in envs() {
+        fresh(&env, "web", ns);
+        let diff = |patch: &Path, extra: &[&str]| {
+            let mut args = vec![
+                "diff",
+                "upgrade",
+                "web",
+                s(&web),
+                "-n",
+                ns,
+                "--strategic-merge-patch",
+                s(patch),
+            ];
+            args.extend_from_slice(extra);
+            env.x(args)
+        };
+        let out = diff(&v1, &["--detailed-exitcode"]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}: {}",
+            env.label,
+            text(&out.stderr)
+        );
+        common::assert_golden("diff-unreleased.txt", &text(&out.stdout));
+
+        env.x_ok([
+            "upgrade",
+            "--install",
+            "web",
+            s(&web),
+            "-n",
+            ns,
+            "--create-namespace",
+            "--strategic-merge-patch",
+            s(&v1),
+        ]);
+        let out = diff(&v1, &["--detailed-exitcode"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            env.label,
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stdout), "", "{}", env.label);
+
+        let out = diff(&v2, &["--detailed-exitcode", "--context", "2"]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}: {}",
+            env.label,
+            text(&out.stderr)
+        );
+        common::assert_golden("diff-patch-change.txt", &text(&out.stdout));
+        let out = diff(&v2, &["--output", "simple"]);
+        assert_eq!(out.status.code(), Some(0));
+        common::assert_golden("diff-patch-change-simple.txt", &text(&out.stdout));
+
+        let out = env.helm(["uninstall", "web", "-n", ns]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+}

@@ -1,0 +1,257 @@
+//! Shared test harness: the real helm 3 and 4 with helm-x installed as a plugin in isolated homes,
+//! golden files, and a tiny static HTTP server for chart repositories.
+#![allow(dead_code)]
+
+pub mod http;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The real tool binaries, fetched by `scripts/fetch-tools` (the README's test command runs it).
+pub struct Tools {
+    pub helm3: PathBuf,
+    pub helm4: PathBuf,
+    pub kubectl: PathBuf,
+}
+
+fn env_file_value(key: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("HELM_X_TOOLS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/helm-x/tools"))
+        })?;
+    let text = std::fs::read_to_string(dir.join("env.sh")).ok()?;
+    text.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix("export ")?;
+        let (k, v) = rest.split_once('=')?;
+        (k == key).then(|| PathBuf::from(v.trim_matches(|c| c == '"' || c == '\'')))
+    })
+}
+
+fn tool(key: &str) -> PathBuf {
+    let path = std::env::var_os(key)
+        .map(PathBuf::from)
+        .or_else(|| env_file_value(key))
+        .unwrap_or_else(|| panic!("{key} is not set: run the tests through scripts/test (or run scripts/fetch-tools first)"));
+    assert!(
+        path.is_file(),
+        "{key}={} does not exist: run scripts/fetch-tools",
+        path.display()
+    );
+    path
+}
+
+impl Tools {
+    pub fn get() -> Self {
+        Self {
+            helm3: tool("HELM3_BIN"),
+            helm4: tool("HELM4_BIN"),
+            kubectl: tool("KUBECTL_BIN"),
+        }
+    }
+
+    /// Both helm versions, labelled, for tests that must pass on each.
+    pub fn helms(&self) -> [(&'static str, &Path); 2] {
+        [("helm3", &self.helm3), ("helm4", &self.helm4)]
+    }
+}
+
+/// A helm with its own HELM_*_HOME and helm-x installed through `helm plugin install`.
+pub struct HelmEnv {
+    pub helm: PathBuf,
+    pub kubectl: PathBuf,
+    pub home: tempfile::TempDir,
+    pub label: &'static str,
+    extra_env: Vec<(String, String)>,
+}
+
+impl HelmEnv {
+    pub fn new(label: &'static str, helm: &Path, kubectl: &Path) -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let plugin = home.path().join("helm-x-plugin");
+        std::fs::create_dir_all(plugin.join("scripts")).unwrap();
+        let root = repo_root();
+        std::fs::copy(root.join("plugin.yaml"), plugin.join("plugin.yaml")).unwrap();
+        for s in ["run.sh", "install-hook.sh"] {
+            std::fs::copy(root.join("scripts").join(s), plugin.join("scripts").join(s)).unwrap();
+        }
+        let env = Self {
+            helm: helm.to_path_buf(),
+            kubectl: kubectl.to_path_buf(),
+            home,
+            label,
+            extra_env: Vec::new(),
+        };
+        let out = env
+            .helm_cmd(["plugin", "install"])
+            .arg(&plugin)
+            .env("HELM_X_BIN", env!("CARGO_BIN_EXE_helm-x"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{label}: plugin install failed: {}",
+            text(&out.stderr)
+        );
+        env
+    }
+
+    /// Adds an environment variable to every helm call (e.g. KUBECONFIG).
+    pub fn with_env(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.extra_env.push((key.to_string(), value.into()));
+        self
+    }
+
+    pub fn helm_cmd<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let h = self.home.path();
+        let mut cmd = Command::new(&self.helm);
+        cmd.args(args)
+            .env("HELM_DATA_HOME", h.join("data"))
+            .env("HELM_CONFIG_HOME", h.join("config"))
+            .env("HELM_CACHE_HOME", h.join("cache"))
+            .env_remove("HELM_PLUGINS")
+            .env_remove("HELM_BIN")
+            .env_remove("HELM_NAMESPACE")
+            .env_remove("HELM_DEBUG")
+            .env("KUBECTL_BIN", &self.kubectl)
+            .env("KUBECONFIG", "/dev/null")
+            .env("NO_COLOR", "1");
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs `helm ARGS` and returns its output.
+    pub fn helm<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.helm_cmd(args).output().unwrap()
+    }
+
+    /// Runs `helm x ARGS`.
+    pub fn x<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut all: Vec<std::ffi::OsString> = vec!["x".into()];
+        all.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self.helm(all)
+    }
+
+    /// Runs `helm x ARGS`, asserting success, and returns stdout.
+    pub fn x_ok<I, S>(&self, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let out = self.x(args);
+        assert!(
+            out.status.success(),
+            "{}: helm x failed ({}):\nstdout:\n{}\nstderr:\n{}",
+            self.label,
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn testdata(rel: &str) -> PathBuf {
+    repo_root().join("testdata").join(rel)
+}
+
+/// Compares `actual` with `testdata/golden/NAME`; `HELM_X_REGENERATE=1` rewrites the file instead.
+pub fn assert_golden(name: &str, actual: &str) {
+    let path = testdata("golden").join(name);
+    if std::env::var_os("HELM_X_REGENERATE").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; run with HELM_X_REGENERATE=1 to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(&expected, actual)
+            .unified_diff()
+            .header("expected", "actual")
+            .to_string();
+        panic!("{name} differs from its golden file:\n{diff}");
+    }
+}
+
+/// One document of helm's output: its `# Source:` and its body without that line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub source: Option<String>,
+    pub body: String,
+    pub value: serde_json::Value,
+}
+
+impl Rendered {
+    pub fn kind(&self) -> &str {
+        self.value["kind"].as_str().unwrap_or("")
+    }
+    pub fn name(&self) -> &str {
+        self.value["metadata"]["name"].as_str().unwrap_or("")
+    }
+}
+
+/// Splits helm output into documents with the project's own parser.
+pub fn documents(output: &str) -> Vec<Rendered> {
+    helm_x::stream::split(output)
+        .unwrap()
+        .into_iter()
+        .filter_map(|raw| {
+            let value = helm_x::stream::load(&raw.text).unwrap();
+            if value.is_null() {
+                return None;
+            }
+            let body = match raw.text.strip_prefix("# Source: ") {
+                Some(rest) => rest.split_once('\n').map_or("", |(_, b)| b).to_string(),
+                None => raw.text.clone(),
+            };
+            Some(Rendered {
+                source: raw.source,
+                body,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// Finds the one document of a kind and name.
+pub fn find<'a>(docs: &'a [Rendered], kind: &str, name: &str) -> &'a Rendered {
+    let found: Vec<_> = docs
+        .iter()
+        .filter(|d| d.kind() == kind && d.name() == name)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {kind}/{name}, found {}: {docs:#?}",
+        found.len()
+    );
+    found[0]
+}
