@@ -6,6 +6,7 @@
 
 pub mod chart;
 pub mod cli;
+pub mod cluster;
 pub mod diff;
 pub mod helm;
 pub mod input;

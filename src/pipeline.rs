@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use serde_json::{Map, Value, json};
 
 use crate::chart::{TempChart, sanitize_name, workdir::WorkDir};
+use crate::cluster::{Cluster, ClusterConfig};
 use crate::helm::{Helm, HelmArgs, Settings};
 use crate::input::{self, InputType, Source, archive, chart, kustomize, manifests};
 use crate::patch::{self, PatchSource, SmpMode};
@@ -35,8 +36,12 @@ pub struct Request<'a> {
     pub allow_missing_patch_targets: bool,
     /// The user's helm flags.
     pub helm_args: &'a HelmArgs,
-    /// Render as an upgrade of an existing release (`.Release.IsUpgrade`).
-    pub is_upgrade: bool,
+    /// The final command upgrades the release when it exists, so a render sets `.Release.IsUpgrade`
+    /// then.
+    pub upgrade: bool,
+    /// Ask the cluster (when one is configured) for `.Capabilities` when a chart is rendered, and
+    /// whether the release exists, so the render matches what `helm upgrade` would do there.
+    pub discover: bool,
 }
 
 /// A chart ready for the final helm run.
@@ -78,8 +83,8 @@ pub fn prepare(helm: &Helm, req: &Request) -> Result<Prepared> {
         Source::ChartDir(_) | Source::ChartArchive(_) | Source::ChartRef(_) => {
             let dir = chart::materialize(&source, helm, &req.helm_args.fetch(), workdir.path())?;
             let mut render_args = req.helm_args.render();
-            if req.is_upgrade {
-                render_args.push("--is-upgrade".into());
+            if req.discover && !offline(req.helm_args) {
+                render_args.extend(cluster_render_args(req, &settings)?);
             }
             let rendered = chart::render(helm, &dir, req.release, &render_args)?;
             (rendered.metadata, rendered.documents, rendered.notes)
@@ -124,6 +129,37 @@ pub fn prepare(helm: &Helm, req: &Request) -> Result<Prepared> {
         built: true,
         workdir: Some(workdir),
     })
+}
+
+/// `--dry-run` (client) asks for no cluster access at all.
+fn offline(helm_args: &HelmArgs) -> bool {
+    helm_args.has("dry-run")
+        && !matches!(
+            helm_args.value_of("dry-run").as_deref(),
+            Some("server" | "none" | "false")
+        )
+}
+
+/// `--kube-version`/`--api-versions` from the cluster (unless the user gave them), and `--is-upgrade`
+/// when an upgrade will find the release there. No configured cluster means helm's offline defaults.
+fn cluster_render_args(req: &Request, settings: &Settings) -> Result<Vec<OsString>> {
+    let Some(cluster) = Cluster::connect(&ClusterConfig::from_env())? else {
+        return Ok(Vec::new());
+    };
+    let mut args = Vec::new();
+    if !req.helm_args.has("kube-version") && !req.helm_args.has("api-versions") {
+        let caps = cluster.capabilities()?;
+        for gv in &caps.unavailable {
+            eprintln!(
+                "helm-x: warning: the cluster's discovery of {gv} failed; it is left out of .Capabilities.APIVersions"
+            );
+        }
+        args.extend(caps.helm_template_args().into_iter().map(OsString::from));
+    }
+    if req.upgrade && cluster.release_exists(req.release, &settings.namespace)? {
+        args.push("--is-upgrade".into());
+    }
+    Ok(args)
 }
 
 /// Chart.yaml for inputs that are not charts: named after the input, versioned by `--version` if given.

@@ -26,28 +26,21 @@ pub fn run<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<ExitStatus> {
 
 /// Runs `bin args…` capturing stdout (stderr streams to the user), whatever the exit status.
 pub fn output<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<Output> {
-    trace(bin, args);
-    let child = Command::new(bin)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("cannot start {}", bin.display()))?;
-    let _guard = signals::track_child(child.id());
-    child
-        .wait_with_output()
-        .with_context(|| format!("waiting for {}", bin.display()))
+    collect(bin, args, Stdio::inherit())
 }
 
 /// Runs `bin args…` capturing stdout and stderr, for callers that interpret failures themselves.
 pub fn output_quiet<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<Output> {
+    collect(bin, args, Stdio::piped())
+}
+
+fn collect<S: AsRef<OsStr>>(bin: &Path, args: &[S], stderr: Stdio) -> Result<Output> {
     trace(bin, args);
     let child = Command::new(bin)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(stderr)
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;
     let _guard = signals::track_child(child.id());

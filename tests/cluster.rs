@@ -310,3 +310,146 @@ fn diff_before_and_after_a_patch_change() {
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
 }
+
+#[test]
+fn adopt_takes_over_an_existing_configmap() {
+    for env in envs() {
+        let ns = format!("adopt-{}", env.label);
+        fresh(&env, "a", &ns);
+        let _ = kubectl(&env, &["create", "namespace", &ns]);
+        let _ = kubectl(&env, &["delete", "configmap", "pre-existing", "-n", &ns]);
+        let out = kubectl(
+            &env,
+            &[
+                "create",
+                "configmap",
+                "pre-existing",
+                "--from-literal=a=old",
+                "-n",
+                &ns,
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pre-existing\ndata:\n  a: new\n",
+        )
+        .unwrap();
+
+        let out = env.x(["upgrade", "--install", "a", s(dir.path()), "-n", &ns]);
+        assert_eq!(out.status.code(), Some(1), "{}", env.label);
+        assert!(
+            text(&out.stderr).contains("invalid ownership metadata"),
+            "{}",
+            text(&out.stderr)
+        );
+
+        let out = env.x([
+            "adopt",
+            "a",
+            "configmap/pre-existing",
+            "-n",
+            &ns,
+            "--dry-run",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("would be adopted"),
+            "{}",
+            text(&out.stdout)
+        );
+        let cm = get(&env, &ns, "configmap", "pre-existing").unwrap();
+        assert!(
+            cm["metadata"].get("labels").is_none(),
+            "dry run changed nothing"
+        );
+
+        env.x_ok([
+            "upgrade",
+            "--install",
+            "a",
+            s(dir.path()),
+            "-n",
+            &ns,
+            "--adopt",
+            "configmap/pre-existing",
+        ]);
+        let cm = get(&env, &ns, "configmap", "pre-existing").unwrap();
+        assert_eq!(cm["data"]["a"], "new", "{}", env.label);
+        assert_eq!(
+            cm["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+            "Helm"
+        );
+        assert_eq!(
+            cm["metadata"]["annotations"]["meta.helm.sh/release-name"],
+            "a"
+        );
+
+        let out = env.x(["adopt", "other", "cm/pre-existing", "-n", &ns]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("\"a\"") || text(&out.stderr).contains(" a "),
+            "{}",
+            text(&out.stderr)
+        );
+
+        let out = env.helm(["uninstall", "a", "-n", &ns]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(get(&env, &ns, "configmap", "pre-existing").is_none());
+    }
+}
+
+/// A patched chart is rendered with the cluster's capabilities and as an upgrade once the release
+/// exists, like `helm upgrade` renders it.
+#[test]
+fn render_sees_the_cluster_capabilities_and_upgrades() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("caps");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: caps\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caps\ndata:\n  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n  upgrade: {{ .Release.IsUpgrade | quote }}\n  apps: {{ .Capabilities.APIVersions.Has \"apps/v1/Deployment\" | quote }}\n",
+    )
+    .unwrap();
+    let patch = dir.path().join("p.yaml");
+    std::fs::write(
+        &patch,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caps\n  labels: {patched: \"true\"}\n",
+    )
+    .unwrap();
+    for env in envs() {
+        let ns = format!("caps-{}", env.label);
+        fresh(&env, "caps", &ns);
+        let install = [
+            "upgrade",
+            "--install",
+            "caps",
+            s(&chart),
+            "-n",
+            &ns,
+            "--create-namespace",
+            "--strategic-merge-patch",
+            s(&patch),
+        ];
+        env.x_ok(install);
+        let cm = get(&env, &ns, "configmap", "caps").unwrap();
+        assert!(
+            cm["data"]["kube"].as_str().unwrap().starts_with("v1.20."),
+            "{}: {cm}",
+            env.label
+        );
+        assert_eq!(cm["data"]["upgrade"], "false");
+        assert_eq!(cm["data"]["apps"], "true");
+        env.x_ok(install);
+        let cm = get(&env, &ns, "configmap", "caps").unwrap();
+        assert_eq!(cm["data"]["upgrade"], "true", "{}", env.label);
+        let out = env.helm(["uninstall", "caps", "-n", &ns]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+}

@@ -6,15 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{HelmEnv, Tools, assert_golden, documents, find, testdata, text};
-
-fn envs() -> Vec<HelmEnv> {
-    let t = Tools::get();
-    t.helms()
-        .into_iter()
-        .map(|(label, helm)| HelmEnv::new(label, helm, &t.kubectl))
-        .collect()
-}
+use common::{HelmEnv, Tools, assert_golden, documents, envs, find, testdata, text};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -2,15 +2,7 @@
 
 mod common;
 
-use common::{HelmEnv, Tools, documents, find, testdata, text};
-
-fn envs() -> Vec<HelmEnv> {
-    let t = Tools::get();
-    t.helms()
-        .into_iter()
-        .map(|(label, helm)| HelmEnv::new(label, helm, &t.kubectl))
-        .collect()
-}
+use common::{HelmEnv, Tools, documents, envs, find, testdata, text};
 
 fn p(rel: &str) -> String {
     testdata(rel).to_str().unwrap().to_string()

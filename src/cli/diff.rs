@@ -57,8 +57,7 @@ pub fn run(args: &DiffArgs) -> Result<ExitCode> {
     let settings = Settings::from_env();
     let chart = &args.chart;
     let old = deployed(&helm, &chart.release)?;
-    let mut request = chart.request();
-    request.is_upgrade = old.is_some();
+    let request = chart.request(true);
     let prepared = pipeline::prepare(&helm, &request)?;
 
     let mut argv: Vec<OsString> = vec![

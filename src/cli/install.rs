@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::ChartArgs;
+use super::ApplyArgs;
 
-/// Prepares the chart and runs `helm install` on it.
-pub fn run(args: &ChartArgs) -> Result<ExitCode> {
-    super::run_helm("install", args)
+/// Adopts the `--adopt` objects, prepares the chart and runs `helm install` on it.
+pub fn run(args: &ApplyArgs) -> Result<ExitCode> {
+    super::run_apply("install", args)
 }

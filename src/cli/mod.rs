@@ -3,6 +3,7 @@
 //! helm-x owns a handful of flags (patches, input type, work dir); every other flag belongs to helm and
 //! is passed on unchanged and in order. [`split_argv`] separates the two before clap sees the argv.
 
+mod adopt;
 mod diff;
 mod install;
 mod template;
@@ -41,13 +42,25 @@ enum Command {
     /// Render the input locally, like `helm template`.
     Template(ChartArgs),
     /// Install the input as a release, like `helm install`.
-    Install(ChartArgs),
+    Install(ApplyArgs),
     /// Upgrade a release to the input, like `helm upgrade` (`-i/--install` to create it when missing).
-    Upgrade(ChartArgs),
+    Upgrade(ApplyArgs),
     /// Show what an upgrade would change, like the helm-diff plugin (`helm x diff upgrade …` works too).
     Diff(diff::DiffArgs),
+    /// Give existing objects the ownership metadata helm checks, so the release takes them over.
+    Adopt(adopt::AdoptArgs),
     /// Print helm-x's version.
     Version,
+}
+
+/// Install and upgrade: a chart, plus objects to take over first.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub chart: ChartArgs,
+    /// Adopt this existing object (KIND/NAME, repeatable) into the release before installing.
+    #[arg(long, value_name = "KIND/NAME")]
+    pub adopt: Vec<String>,
 }
 
 /// What every chart-taking subcommand needs: the release, the input and helm-x's own options.
@@ -111,7 +124,7 @@ impl PatchArgs {
 
 /// Parses `argv` (without the program name) and runs the subcommand; returns the process exit code.
 pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
-    let (ours, helm) = split_argv(argv);
+    let (ours, mut helm) = split_argv(argv);
     let mut full = vec![OsString::from("helm x")];
     full.extend(ours);
     let matches = Cli::command().get_matches_from(full);
@@ -120,8 +133,13 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
         Err(e) => e.exit(),
     };
     let chart_args = match &mut cli.command {
-        Command::Template(a) | Command::Install(a) | Command::Upgrade(a) => Some(a),
+        Command::Template(a) => Some(a),
+        Command::Install(a) | Command::Upgrade(a) => Some(&mut a.chart),
         Command::Diff(d) => Some(&mut d.chart),
+        Command::Adopt(a) => {
+            a.helm = std::mem::take(&mut helm);
+            None
+        }
         Command::Version => None,
     };
     if let (Some(args), Some((_, sub))) = (chart_args, matches.subcommand()) {
@@ -133,13 +151,15 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
         Command::Install(args) => install::run(&args),
         Command::Upgrade(args) => upgrade::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Adopt(args) => adopt::run(&args),
         Command::Version => version::run(),
     }
 }
 
 impl ChartArgs {
-    /// The pipeline request these arguments describe.
-    pub(crate) fn request(&self) -> Request<'_> {
+    /// The pipeline request these arguments describe; `cluster` renders for the configured cluster
+    /// (capabilities, and an upgrade when the release exists) as install, upgrade and diff do.
+    pub(crate) fn request(&self, cluster: bool) -> Request<'_> {
         Request {
             release: &self.release,
             input: &self.input,
@@ -149,17 +169,42 @@ impl ChartArgs {
             smp_mode: self.patches.smp_mode,
             allow_missing_patch_targets: self.patches.allow_missing_patch_targets,
             helm_args: &self.helm,
-            is_upgrade: false,
+            upgrade: cluster,
+            discover: cluster,
         }
     }
 }
 
 /// Prepares the chart and runs `helm VERB RELEASE CHART flags…`, passing helm's exit code on.
-fn run_helm(verb: &str, args: &ChartArgs) -> Result<ExitCode> {
+/// `extra` flags (decided by helm-x, e.g. after adoption) follow the user's.
+fn run_helm(verb: &str, args: &ChartArgs, cluster: bool, extra: &[&str]) -> Result<ExitCode> {
     let helm = Helm::locate()?;
-    let prepared = pipeline::prepare(&helm, &args.request())?;
-    let status = helm.run(&prepared.helm_argv(verb, &args.release, &args.helm))?;
+    let prepared = pipeline::prepare(&helm, &args.request(cluster))?;
+    let mut argv = prepared.helm_argv(verb, &args.release, &args.helm);
+    argv.extend(extra.iter().map(OsString::from));
+    let status = helm.run(&argv)?;
     Ok(exit_code(status))
+}
+
+/// Install or upgrade: adopt `--adopt` objects first (through the cluster), then run helm. Helm 4
+/// applies server-side, where objects written by another field manager conflict; after an adoption
+/// helm-x forces those conflicts, as taking the objects over is what the user asked for.
+fn run_apply(verb: &str, args: &ApplyArgs) -> Result<ExitCode> {
+    let mut extra = Vec::new();
+    if !args.adopt.is_empty() {
+        let dry_run = args.chart.helm.has("dry-run");
+        for outcome in adopt::adopt(&args.chart.release, &args.adopt, false, dry_run)? {
+            eprintln!("helm-x: {outcome}");
+        }
+        let helm = Helm::locate()?;
+        let owns_conflicts = ["server-side", "force-conflicts", "force-replace", "force"]
+            .iter()
+            .any(|f| args.chart.helm.has(f));
+        if !dry_run && !owns_conflicts && helm.major_version()? >= 4 {
+            extra.push("--force-conflicts");
+        }
+    }
+    run_helm(verb, &args.chart, true, &extra)
 }
 
 /// Helm's exit status as ours; a signal death becomes 128+N like a shell reports it.

@@ -1,4 +1,4 @@
-//! `helm x template`: render locally, like `helm template`.
+//! `helm x template`: render locally, like `helm template` (no cluster access).
 
 use std::process::ExitCode;
 
@@ -8,5 +8,5 @@ use super::ChartArgs;
 
 /// Prepares the chart and runs `helm template` on it.
 pub fn run(args: &ChartArgs) -> Result<ExitCode> {
-    super::run_helm("template", args)
+    super::run_helm("template", args, false, &[])
 }

@@ -4,9 +4,10 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::ChartArgs;
+use super::ApplyArgs;
 
-/// Prepares the chart and runs `helm upgrade` on it.
-pub fn run(args: &ChartArgs) -> Result<ExitCode> {
-    super::run_helm("upgrade", args)
+/// Adopts the `--adopt` objects, prepares the chart (rendered as an upgrade when the release
+/// exists) and runs `helm upgrade` on it.
+pub fn run(args: &ApplyArgs) -> Result<ExitCode> {
+    super::run_apply("upgrade", args)
 }

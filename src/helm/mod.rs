@@ -46,6 +46,18 @@ impl Helm {
         process::run(&self.bin, args)
     }
 
+    /// The major version (3 or 4), from `helm version`; asked only where the versions differ.
+    pub fn major_version(&self) -> Result<u32> {
+        let version = self.capture(&["version", "--template", "{{.Version}}"])?;
+        version
+            .trim()
+            .trim_start_matches('v')
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .with_context(|| format!("cannot read helm's version from {version:?}"))
+    }
+
     /// Runs helm capturing both streams, for calls whose failure helm-x interprets itself.
     pub fn output_quiet<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<std::process::Output> {
         process::output_quiet(&self.bin, args)

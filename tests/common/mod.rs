@@ -57,6 +57,15 @@ impl Tools {
     }
 }
 
+/// helm 3 and helm 4, each with helm-x installed in its own home.
+pub fn envs() -> Vec<HelmEnv> {
+    let t = Tools::get();
+    t.helms()
+        .into_iter()
+        .map(|(label, helm)| HelmEnv::new(label, helm, &t.kubectl))
+        .collect()
+}
+
 /// A helm with its own HELM_*_HOME and helm-x installed through `helm plugin install`.
 pub struct HelmEnv {
     pub helm: PathBuf,
