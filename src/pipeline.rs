@@ -13,6 +13,7 @@ use crate::cluster::{Cluster, ClusterConfig};
 use crate::helm::{Helm, HelmArgs, Settings};
 use crate::input::{self, InputType, Source, archive, chart, kustomize, manifests};
 use crate::patch::{self, PatchSource, SmpMode};
+use crate::stream::Document;
 
 /// Annotation that keeps CRDs (and every custom resource with them) alive through `helm uninstall`.
 const KEEP: (&str, &str) = ("helm.sh/resource-policy", "keep");
@@ -64,18 +65,78 @@ impl Prepared {
     }
 }
 
-/// Runs the pipeline. A chart with no patches is handed to helm untouched (after an archive check).
+/// What the pipeline made of the input.
+#[derive(Debug)]
+pub enum Built {
+    /// A chart with nothing to change: helm gets the user's reference as it is.
+    Untouched(OsString),
+    /// Objects for a temporary chart.
+    Objects(Objects),
+}
+
+/// Loaded (or rendered) and patched objects, with the work dir that holds their sources.
+#[derive(Debug)]
+pub struct Objects {
+    workdir: WorkDir,
+    /// Chart.yaml of the temporary chart.
+    pub metadata: Map<String, Value>,
+    /// The objects, each with its chart file.
+    pub documents: Vec<Document>,
+    /// Rendered release notes.
+    pub notes: Option<String>,
+    /// Whether helm rendered them, so they are already in `helm template`'s order and format.
+    pub rendered_by_helm: bool,
+}
+
+impl Objects {
+    /// The chart name helm prints in `# Source:` lines.
+    pub fn chart_name(&self) -> &str {
+        self.metadata
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("chart")
+    }
+
+    /// Writes the temporary chart into the work dir.
+    pub fn write_chart(self) -> Result<Prepared> {
+        let chart_dir = self.workdir.path().join("chart");
+        std::fs::create_dir(&chart_dir)
+            .with_context(|| format!("cannot create {}", chart_dir.display()))?;
+        TempChart {
+            metadata: self.metadata,
+            documents: &self.documents,
+            notes: self.notes.as_deref(),
+        }
+        .write(&chart_dir)?;
+        Ok(Prepared {
+            chart: chart_dir.into(),
+            built: true,
+            workdir: Some(self.workdir),
+        })
+    }
+}
+
+/// Runs the pipeline up to a chart helm can install. A chart with no patches is handed to helm
+/// untouched (after an archive check).
 pub fn prepare(helm: &Helm, req: &Request) -> Result<Prepared> {
+    match build(helm, req)? {
+        Built::Untouched(chart) => Ok(Prepared {
+            chart,
+            built: false,
+            workdir: None,
+        }),
+        Built::Objects(objects) => objects.write_chart(),
+    }
+}
+
+/// Detects, loads or renders, and patches the input.
+pub fn build(helm: &Helm, req: &Request) -> Result<Built> {
     let source = input::detect(req.input, req.input_type)?;
     if let Source::ChartArchive(tgz) = &source {
         archive::validate(tgz)?;
     }
     if source.is_chart() && req.patches.is_empty() {
-        return Ok(Prepared {
-            chart: req.input.into(),
-            built: false,
-            workdir: None,
-        });
+        return Ok(Built::Untouched(req.input.into()));
     }
     let settings = Settings::from_env();
     let workdir = WorkDir::create(req.keep_workdir || settings.debug)?;
@@ -83,6 +144,9 @@ pub fn prepare(helm: &Helm, req: &Request) -> Result<Prepared> {
         Source::ChartDir(_) | Source::ChartArchive(_) | Source::ChartRef(_) => {
             let dir = chart::materialize(&source, helm, &req.helm_args.fetch(), workdir.path())?;
             let mut render_args = req.helm_args.render();
+            if req.helm_args.has("is-upgrade") {
+                render_args.push("--is-upgrade".into());
+            }
             if req.discover && !offline(req.helm_args) {
                 render_args.extend(cluster_render_args(req, &settings)?);
             }
@@ -115,20 +179,13 @@ pub fn prepare(helm: &Helm, req: &Request) -> Result<Prepared> {
             doc.set_annotation(KEEP.0, KEEP.1);
         }
     }
-    let chart_dir = workdir.path().join("chart");
-    std::fs::create_dir(&chart_dir)
-        .with_context(|| format!("cannot create {}", chart_dir.display()))?;
-    TempChart {
+    Ok(Built::Objects(Objects {
+        workdir,
         metadata,
-        documents: &documents,
-        notes: notes.as_deref(),
-    }
-    .write(&chart_dir)?;
-    Ok(Prepared {
-        chart: chart_dir.into(),
-        built: true,
-        workdir: Some(workdir),
-    })
+        documents,
+        notes,
+        rendered_by_helm: source.is_chart(),
+    }))
 }
 
 /// `--dry-run` (client) asks for no cluster access at all.

@@ -347,3 +347,34 @@ fn bad_yaml_names_file_document_and_line() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// `helm x template` prints an already rendered chart itself; that output must be exactly what
+/// `helm template` of the temporary chart prints (forced here with a flag only helm handles).
+#[test]
+fn template_output_is_what_helm_prints_for_the_temporary_chart() {
+    let chart = testdata("charts/app");
+    let smp = testdata("patches/app-smp.yaml");
+    let cases: [&[&str]; 5] = [
+        &[],
+        &["--include-crds"],
+        &["--skip-tests"],
+        &["--no-hooks"],
+        &["--include-crds", "--skip-tests"],
+    ];
+    for env in envs() {
+        for flags in cases {
+            let mut args = vec![
+                "template",
+                "r",
+                s(&chart),
+                "--strategic-merge-patch",
+                s(&smp),
+            ];
+            args.extend_from_slice(flags);
+            let fast = env.x_ok(&args);
+            args.extend_from_slice(&["--description", "through helm"]);
+            let slow = env.x_ok(&args);
+            assert_eq!(fast, slow, "{} {flags:?}", env.label);
+        }
+    }
+}

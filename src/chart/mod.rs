@@ -4,6 +4,7 @@
 //! document containing `{{ $labels.instance }}` reaches the cluster byte-for-byte, while `# Source:`
 //! paths (templates, subcharts, `crds/`) stay what the input had.
 
+pub mod output;
 pub mod workdir;
 
 use std::collections::BTreeSet;
@@ -35,32 +36,9 @@ impl TempChart<'_> {
         meta.remove("dependencies");
         write_file(dir, "Chart.yaml", &emit(&Value::Object(meta)))?;
 
-        let mut files: IndexMap<&str, String> = IndexMap::new();
-        for doc in self.documents {
-            check_relative(&doc.file)?;
-            let body = files.entry(doc.file.as_str()).or_default();
-            if !body.is_empty() {
-                if !body.ends_with('\n') {
-                    body.push('\n');
-                }
-                body.push_str("---\n");
-            }
-            let text = doc.text();
-            if in_crds_dir(&doc.file) {
-                // Helm reads crds/ verbatim, so no escaping there.
-                body.push_str(&text);
-            } else {
-                body.push_str(&escape_template(&text));
-            }
-        }
+        let mut files = file_bodies(self.documents, escape_template)?;
         for (file, body) in files.iter_mut() {
-            if in_crds_dir(file) {
-                // `helm template` prints a crds/ file followed by a newline of its own; dropping it
-                // makes the next render print the file exactly as the chart had it.
-                if body.ends_with("\n\n") {
-                    body.pop();
-                }
-            } else if !body.ends_with('\n') {
+            if !in_crds_dir(file) && !body.ends_with('\n') {
                 body.push('\n');
             }
         }
@@ -84,6 +62,38 @@ impl TempChart<'_> {
         }
         Ok(())
     }
+}
+
+/// The content of each chart file, in first-appearance order: its documents joined by `---`, with
+/// `transform` applied to everything outside `crds/` (helm reads crds/ verbatim). A crds/ file loses
+/// the newline `helm template` prints after it, so printing it again gives the chart's bytes.
+pub(crate) fn file_bodies(
+    documents: &[Document],
+    transform: impl Fn(&str) -> String,
+) -> Result<IndexMap<&str, String>> {
+    let mut files: IndexMap<&str, String> = IndexMap::new();
+    for doc in documents {
+        check_relative(&doc.file)?;
+        let body = files.entry(doc.file.as_str()).or_default();
+        if !body.is_empty() {
+            if !body.ends_with('\n') {
+                body.push('\n');
+            }
+            body.push_str("---\n");
+        }
+        let text = doc.text();
+        if in_crds_dir(&doc.file) {
+            body.push_str(&text);
+        } else {
+            body.push_str(&transform(&text));
+        }
+    }
+    for (file, body) in files.iter_mut() {
+        if in_crds_dir(file) && body.ends_with("\n\n") {
+            body.pop();
+        }
+    }
+    Ok(files)
 }
 
 /// Makes text inert for Go's template engine: `{{` becomes an action printing `{{`.

@@ -9,9 +9,9 @@ use crate::signals::{self, DirGuard};
 /// A private temporary directory holding fetched charts and the temporary chart.
 #[derive(Debug)]
 pub struct WorkDir {
-    dir: Option<tempfile::TempDir>,
     path: PathBuf,
-    _guard: Option<DirGuard>,
+    /// Removes the dir when dropped and on a signal; `None` when the user keeps it.
+    _removal: Option<(tempfile::TempDir, DirGuard)>,
 }
 
 impl WorkDir {
@@ -27,29 +27,21 @@ impl WorkDir {
         if keep {
             eprintln!("helm-x: keeping work dir {}", path.display());
             // `keep` disarms the automatic removal; the path stays valid.
-            let path = dir.keep();
             return Ok(Self {
-                dir: None,
-                path,
-                _guard: None,
+                path: dir.keep(),
+                _removal: None,
             });
         }
         let guard = signals::remove_on_signal(path.clone());
         Ok(Self {
-            dir: Some(dir),
             path,
-            _guard: Some(guard),
+            _removal: Some((dir, guard)),
         })
     }
 
     /// The work dir's path.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Whether the dir will be removed when dropped.
-    pub fn is_temporary(&self) -> bool {
-        self.dir.is_some()
     }
 }
 
@@ -79,7 +71,6 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o700);
         }
-        assert!(wd.is_temporary());
         drop(wd);
         assert!(!path.exists());
     }

@@ -94,6 +94,14 @@ impl HelmArgs {
             .collect()
     }
 
+    /// Whether every flag meant only for the final run is one of `longs` (unknown flags never are).
+    pub fn final_flags_within(&self, longs: &[&str]) -> bool {
+        self.flags
+            .iter()
+            .filter(|f| f.class == FlagClass::Final)
+            .all(|f| f.long.is_some_and(|l| longs.contains(&l)))
+    }
+
     /// Whether the user gave the flag with this long name (e.g. `"kube-version"`).
     pub fn has(&self, long: &str) -> bool {
         self.flags.iter().any(|f| f.long == Some(long))

@@ -11,7 +11,7 @@ pub use flags::{FlagClass, HelmFlag, classify};
 pub use settings::Settings;
 
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitStatus;
 
 use anyhow::{Context, Result};
@@ -34,11 +34,6 @@ impl Helm {
             format!("cannot find the helm binary {wanted:?} (set HELM_BIN or put helm on PATH)")
         })?;
         Ok(Self { bin })
-    }
-
-    /// The resolved path of the helm binary.
-    pub fn bin(&self) -> &Path {
-        &self.bin
     }
 
     /// Runs helm with inherited stdio and returns its exit status for the caller to pass on.

@@ -112,14 +112,14 @@ pub fn render(
     let out = helm.capture(&args)?;
 
     let mut notes = None;
+    // A crds/ file with several documents is printed under one `# Source:` line, so a document
+    // without one continues the file before it.
+    let mut file = String::from("templates/helm-x-unsourced.yaml");
     let mut documents = Document::parse_stream(&out, "output of helm template", |raw| {
-        raw.source
-            .as_deref()
-            .and_then(|s| s.split_once('/'))
-            .map_or_else(
-                || "templates/helm-x-unsourced.yaml".into(),
-                |(_, rel)| rel.to_string(),
-            )
+        if let Some((_, rel)) = raw.source.as_deref().and_then(|s| s.split_once('/')) {
+            file = rel.to_string();
+        }
+        file.clone()
     })?;
     documents.retain(|doc| {
         if has_notes && doc.file == NOTES_PROBE && doc.kind() == NOTES_PROBE_KIND {

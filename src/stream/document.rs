@@ -120,11 +120,18 @@ impl Document {
             && self.api_version().starts_with("apiextensions.k8s.io/")
     }
 
-    /// The `helm.sh/hook` annotation, when the object is a hook.
-    pub fn hook(&self) -> Option<&str> {
+    /// The events of the `helm.sh/hook` annotation (`pre-install`, `test`, …); empty when not a hook.
+    pub fn hook_events(&self) -> Vec<&str> {
         self.value
             .pointer("/metadata/annotations/helm.sh~1hook")
             .and_then(Value::as_str)
+            .map(|h| {
+                h.split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Sets an annotation, creating `metadata.annotations` when needed.
