@@ -1,8 +1,8 @@
 //! `helm x template`: render locally, like `helm template` (no cluster access).
 //!
 //! A patched chart was already rendered by helm once; printing it in helm's format saves a second
-//! helm run. Other inputs, or flags whose effect only helm knows, go through `helm template` of
-//! the temporary chart.
+//! helm run. Other inputs, flags whose effect only helm knows, and a kept work dir go through
+//! `helm template` of the temporary chart.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -11,15 +11,19 @@ use anyhow::{Context, Result};
 
 use super::ChartArgs;
 use crate::chart::output::{self, FILTER_FLAGS, Filter};
-use crate::helm::Helm;
+use crate::helm::{Helm, Settings};
 use crate::pipeline::{self, Built};
 
 /// Renders the input and prints it as `helm template` does.
 pub fn run(args: &ChartArgs) -> Result<ExitCode> {
     let helm = Helm::locate()?;
+    // A kept work dir should hold the temporary chart the user wants to inspect.
+    let keeps_chart = args.keep_workdir || Settings::from_env().debug;
     let prepared = match pipeline::build(&helm, &args.request(false))? {
         Built::Objects(objects)
-            if objects.rendered_by_helm && args.helm.final_flags_within(FILTER_FLAGS) =>
+            if objects.rendered_by_helm
+                && !keeps_chart
+                && args.helm.final_flags_within(FILTER_FLAGS) =>
         {
             let filter = Filter {
                 include_crds: args.helm.has("include-crds"),
