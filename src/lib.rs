@@ -8,6 +8,7 @@ pub mod chart;
 pub mod cli;
 pub mod cluster;
 pub mod diff;
+pub mod encoding;
 pub mod helm;
 pub mod input;
 pub mod patch;

@@ -163,7 +163,7 @@ fn secret_values() -> Vec<String> {
                     };
                     for value in map.values().filter_map(|v| v.as_str()) {
                         values.push(value.to_string());
-                        if let Some(bytes) = redact::decode_base64(value) {
+                        if let Some(bytes) = crate::encoding::decode_base64(value) {
                             values.extend(String::from_utf8(bytes));
                         }
                     }

@@ -473,45 +473,12 @@ fn value_key(value: &Value) -> Result<String, String> {
     }
 }
 
-/// Standard base64 with padding; line breaks are ignored as Go's decoder does. Bytes
-/// that are not UTF-8 become U+FFFD, as Go's JSON encoder would write them.
+/// `!!binary` content as go-yaml decodes it; bytes that are not UTF-8 become U+FFFD, as Go's JSON
+/// encoder would write them.
 fn base64(text: &str) -> Result<String, String> {
-    const ERR: &str = "!!binary value contains invalid base64 data";
-    let chars: Vec<u8> = text
-        .bytes()
-        .filter(|b| !matches!(b, b'\r' | b'\n'))
-        .collect();
-    if !chars.len().is_multiple_of(4) {
-        return Err(ERR.into());
-    }
-    let mut out = Vec::with_capacity(chars.len() / 4 * 3);
-    let quads = chars.chunks(4);
-    let last = quads.len().saturating_sub(1);
-    for (i, quad) in quads.enumerate() {
-        let mut acc = 0u32;
-        let mut pad = 0;
-        for (j, &c) in quad.iter().enumerate() {
-            let v = match c {
-                b'A'..=b'Z' => c - b'A',
-                b'a'..=b'z' => c - b'a' + 26,
-                b'0'..=b'9' => c - b'0' + 52,
-                b'+' => 62,
-                b'/' => 63,
-                b'=' if i == last && j >= 2 && (j == 3 || quad[3] == b'=') => {
-                    pad += 1;
-                    0
-                }
-                _ => return Err(ERR.into()),
-            };
-            if pad > 0 && c != b'=' {
-                return Err(ERR.into());
-            }
-            acc = acc << 6 | u32::from(v);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(&bytes[1..4 - pad]);
-    }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    crate::encoding::decode_base64(text)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .ok_or_else(|| "!!binary value contains invalid base64 data".to_string())
 }
 
 #[cfg(test)]
