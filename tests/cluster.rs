@@ -186,6 +186,32 @@ fn patched_chart_release_keeps_values_notes_and_crds() {
             text(&notes.stdout)
         );
 
+        // Revision 2 with another value, then back to revision 1.
+        env.x_ok([
+            "upgrade",
+            "r",
+            s(&chart),
+            "-n",
+            &ns,
+            "--no-hooks",
+            "--set",
+            "replicas=4",
+            "--set",
+            "greeting=hi",
+            "--strategic-merge-patch",
+            s(&smp),
+        ]);
+        assert_eq!(revision(&env, "r", &ns), 2);
+        let greeting = |env: &HelmEnv| {
+            let deploy = get(env, &ns, "deployment", "r-app").unwrap();
+            deploy["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"].clone()
+        };
+        assert_eq!(greeting(&env), "hi", "{}", env.label);
+        let out = env.helm(["rollback", "r", "1", "-n", &ns]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(revision(&env, "r", &ns), 3);
+        assert_eq!(greeting(&env), "hello", "{}", env.label);
+
         let out = env.helm(["uninstall", "r", "-n", &ns]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert!(get(&env, &ns, "deployment", "r-app").is_none());
