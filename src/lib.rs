@@ -16,3 +16,5 @@ pub mod pipeline;
 pub mod process;
 pub mod signals;
 pub mod stream;
+#[cfg(test)]
+mod testutil;

@@ -116,17 +116,24 @@ impl Objects {
     }
 }
 
+impl Built {
+    /// The chart to give helm: the user's untouched, or the temporary chart written now.
+    pub fn into_prepared(self) -> Result<Prepared> {
+        match self {
+            Built::Untouched(chart) => Ok(Prepared {
+                chart,
+                built: false,
+                workdir: None,
+            }),
+            Built::Objects(objects) => objects.write_chart(),
+        }
+    }
+}
+
 /// Runs the pipeline up to a chart helm can install. A chart with no patches is handed to helm
 /// untouched (after an archive check).
 pub fn prepare(helm: &Helm, req: &Request) -> Result<Prepared> {
-    match build(helm, req)? {
-        Built::Untouched(chart) => Ok(Prepared {
-            chart,
-            built: false,
-            workdir: None,
-        }),
-        Built::Objects(objects) => objects.write_chart(),
-    }
+    build(helm, req)?.into_prepared()
 }
 
 /// Detects, loads or renders, and patches the input.

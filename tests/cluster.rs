@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{HelmEnv, Tools, testdata, text};
+use common::{HelmEnv, Tools, s, testdata, text};
 use serde_json::Value;
 
 fn kubeconfig() -> PathBuf {
@@ -54,10 +54,6 @@ fn get(env: &HelmEnv, ns: &str, kind: &str, name: &str) -> Option<Value> {
 /// never finish deleting without a controller manager).
 fn fresh(env: &HelmEnv, release: &str, ns: &str) {
     let _ = env.helm(["uninstall", release, "-n", ns, "--wait"]);
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 fn revision(env: &HelmEnv, release: &str, ns: &str) -> u64 {
@@ -415,7 +411,9 @@ fn adopt_takes_over_an_existing_configmap() {
         let out = env.x(["adopt", "other", "cm/pre-existing", "-n", &ns]);
         assert_eq!(out.status.code(), Some(1));
         assert!(
-            text(&out.stderr).contains("\"a\"") || text(&out.stderr).contains(" a "),
+            text(&out.stderr).contains(&format!(
+                "ConfigMap \"pre-existing\" in namespace \"{ns}\" belongs to release \"a\" in namespace \"{ns}\"; refusing to hand it to release \"other\""
+            )),
             "{}",
             text(&out.stderr)
         );

@@ -3,14 +3,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
-use common::{HelmEnv, Tools, assert_golden, documents, envs, find, testdata, text};
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{HelmEnv, Tools, assert_golden, documents, envs, find, s, testdata, text};
 
 #[test]
 fn unpatched_chart_is_handed_to_helm_as_is() {

@@ -11,9 +11,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::ChartArgs;
+use crate::chart::output::{self, FILTER_FLAGS, Filter};
 use crate::diff::{self, OutputFormat};
 use crate::helm::{Helm, Settings};
-use crate::pipeline;
+use crate::pipeline::{self, Built};
 
 /// Flags of `helm x diff`, named as in helm-diff.
 #[derive(Debug, Args)]
@@ -57,23 +58,39 @@ pub fn run(args: &DiffArgs) -> Result<ExitCode> {
     let settings = Settings::from_env();
     let chart = &args.chart;
     let old = deployed(&helm, &chart.release)?;
-    let request = chart.request(true);
-    let prepared = pipeline::prepare(&helm, &request)?;
-
-    let mut argv: Vec<OsString> = vec![
-        "template".into(),
-        chart.release.as_str().into(),
-        prepared.chart.clone(),
-    ];
-    if old.is_some() {
-        argv.push("--is-upgrade".into());
-    }
-    argv.extend(chart.helm.render());
-    argv.extend(chart.helm.only(TEMPLATE_FLAGS));
-    if !prepared.built {
-        argv.extend(chart.helm.fetch());
-    }
-    let new = helm.capture(&argv)?;
+    let new = match pipeline::build(&helm, &chart.request(true))? {
+        // Order does not matter to a diff, so built objects need no second helm run unless a
+        // flag only helm can apply (a post-renderer, say) was given.
+        Built::Objects(objects)
+            if !TEMPLATE_FLAGS
+                .iter()
+                .any(|f| !FILTER_FLAGS.contains(f) && chart.helm.has(f)) =>
+        {
+            let filter = Filter {
+                include_crds: chart.helm.has("include-crds"),
+                skip_tests: chart.helm.has("skip-tests"),
+                no_hooks: chart.helm.has("no-hooks"),
+            };
+            output::helm_template(objects.chart_name(), &objects.documents, filter)?
+        }
+        built => {
+            let prepared = built.into_prepared()?;
+            let mut argv: Vec<OsString> = vec![
+                "template".into(),
+                chart.release.as_str().into(),
+                prepared.chart.clone(),
+            ];
+            if old.is_some() {
+                argv.push("--is-upgrade".into());
+            }
+            argv.extend(chart.helm.render());
+            argv.extend(chart.helm.only(TEMPLATE_FLAGS));
+            if !prepared.built {
+                argv.extend(chart.helm.fetch());
+            }
+            helm.capture(&argv)?
+        }
+    };
 
     let options = diff::Options {
         context: usize::try_from(args.context).ok(),

@@ -175,36 +175,30 @@ impl ChartArgs {
     }
 }
 
-/// Prepares the chart and runs `helm VERB RELEASE CHART flags…`, passing helm's exit code on.
-/// `extra` flags (decided by helm-x, e.g. after adoption) follow the user's.
-fn run_helm(verb: &str, args: &ChartArgs, cluster: bool, extra: &[&str]) -> Result<ExitCode> {
-    let helm = Helm::locate()?;
-    let prepared = pipeline::prepare(&helm, &args.request(cluster))?;
-    let mut argv = prepared.helm_argv(verb, &args.release, &args.helm);
-    argv.extend(extra.iter().map(OsString::from));
-    let status = helm.run(&argv)?;
-    Ok(exit_code(status))
-}
-
-/// Install or upgrade: adopt `--adopt` objects first (through the cluster), then run helm. Helm 4
-/// applies server-side, where objects written by another field manager conflict; after an adoption
-/// helm-x forces those conflicts, as taking the objects over is what the user asked for.
+/// Install or upgrade: adopt `--adopt` objects first (through the cluster), prepare the chart,
+/// then run `helm VERB RELEASE CHART flags…` and pass its exit code on. Helm 4 applies
+/// server-side, where objects written by another field manager conflict; after an adoption helm-x
+/// forces those conflicts, as taking the objects over is what the user asked for.
 fn run_apply(verb: &str, args: &ApplyArgs) -> Result<ExitCode> {
-    let mut extra = Vec::new();
+    let helm = Helm::locate()?;
+    let chart = &args.chart;
+    let mut force_conflicts = false;
     if !args.adopt.is_empty() {
-        let dry_run = args.chart.helm.has("dry-run");
-        for outcome in adopt::adopt(&args.chart.release, &args.adopt, false, dry_run)? {
+        let dry_run = chart.helm.has("dry-run");
+        for outcome in adopt::adopt(&chart.release, &args.adopt, false, dry_run)? {
             eprintln!("helm-x: {outcome}");
         }
-        let helm = Helm::locate()?;
-        let owns_conflicts = ["server-side", "force-conflicts", "force-replace", "force"]
+        let user_decides = ["server-side", "force-conflicts", "force-replace", "force"]
             .iter()
-            .any(|f| args.chart.helm.has(f));
-        if !dry_run && !owns_conflicts && helm.major_version()? >= 4 {
-            extra.push("--force-conflicts");
-        }
+            .any(|f| chart.helm.has(f));
+        force_conflicts = !dry_run && !user_decides && helm.major_version()? >= 4;
     }
-    run_helm(verb, &args.chart, true, &extra)
+    let prepared = pipeline::prepare(&helm, &chart.request(true))?;
+    let mut argv = prepared.helm_argv(verb, &chart.release, &chart.helm);
+    if force_conflicts {
+        argv.push("--force-conflicts".into());
+    }
+    Ok(exit_code(helm.run(&argv)?))
 }
 
 /// Helm's exit status as ours; a signal death becomes 128+N like a shell reports it.

@@ -38,12 +38,7 @@ pub fn run(args: &ChartArgs) -> Result<ExitCode> {
                 .context("cannot write the rendered manifests")?;
             return Ok(ExitCode::SUCCESS);
         }
-        Built::Objects(objects) => objects.write_chart()?,
-        Built::Untouched(chart) => pipeline::Prepared {
-            chart,
-            built: false,
-            workdir: None,
-        },
+        built => built.into_prepared()?,
     };
     let status = helm.run(&prepared.helm_argv("template", &args.release, &args.helm))?;
     Ok(super::exit_code(status))

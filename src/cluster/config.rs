@@ -362,6 +362,7 @@ fn path_string(path: &Path) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::TempDir;
     use std::collections::HashMap;
 
     fn cfg_from(vars: &[(&str, &str)]) -> ClusterConfig {
@@ -377,27 +378,6 @@ mod tests {
             .enable_all()
             .build()
             .expect("runtime")
-    }
-
-    struct TempDir(PathBuf);
-    impl TempDir {
-        fn new(tag: &str) -> Self {
-            let dir = std::env::temp_dir()
-                .join(format!("helm-x-cluster-test-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("create temp dir");
-            Self(dir)
-        }
-        fn write(&self, name: &str, text: &str) -> PathBuf {
-            let path = self.0.join(name);
-            std::fs::write(&path, text).expect("write file");
-            path
-        }
-    }
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
     }
 
     const KUBECONFIG_A: &str = r#"
@@ -493,10 +473,10 @@ current-context: ctx-c
     #[test]
     fn no_kubeconfig_anywhere_means_not_configured() {
         let dir = TempDir::new("none");
-        let missing = dir.0.join("missing");
+        let missing = dir.path().join("missing");
         let cfg = cfg_from(&[("KUBECONFIG", missing.to_str().expect("utf-8"))]);
         assert!(rt().block_on(load(&cfg)).expect("load").is_none());
-        let cfg = cfg_from(&[("HOME", dir.0.to_str().expect("utf-8"))]);
+        let cfg = cfg_from(&[("HOME", dir.path().to_str().expect("utf-8"))]);
         assert!(rt().block_on(load(&cfg)).expect("load").is_none());
         let empty = dir.write("empty", "");
         let cfg = cfg_from(&[("KUBECONFIG", empty.to_str().expect("utf-8"))]);
@@ -545,7 +525,7 @@ current-context: ctx-c
         let dir = TempDir::new("merge");
         let a = dir.write("a", KUBECONFIG_A);
         let b = dir.write("b", KUBECONFIG_B);
-        let missing = dir.0.join("missing");
+        let missing = dir.path().join("missing");
         let list = std::env::join_paths([&missing, &b, &a]).expect("join");
         let cfg = cfg_from(&[("KUBECONFIG", list.to_str().expect("utf-8"))]);
         let loaded = rt()

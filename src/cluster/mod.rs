@@ -138,22 +138,8 @@ impl Cluster {
         let what = format!("looking up release \"{release}\" in namespace \"{namespace}\"");
         let labels = match driver {
             release::Driver::Memory => return Ok(false),
-            release::Driver::Secret => {
-                let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
-                self.run(&what, async move { api.list_metadata(&lp).await })?
-                    .items
-                    .into_iter()
-                    .map(|m| m.metadata.labels.unwrap_or_default())
-                    .collect::<Vec<_>>()
-            }
-            release::Driver::ConfigMap => {
-                let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
-                self.run(&what, async move { api.list_metadata(&lp).await })?
-                    .items
-                    .into_iter()
-                    .map(|m| m.metadata.labels.unwrap_or_default())
-                    .collect::<Vec<_>>()
-            }
+            release::Driver::Secret => self.record_labels::<Secret>(namespace, &lp, &what)?,
+            release::Driver::ConfigMap => self.record_labels::<ConfigMap>(namespace, &lp, &what)?,
         };
         Ok(release::exists(&labels))
     }
@@ -307,6 +293,29 @@ impl Cluster {
 
     /// Runs one kube call to completion within [`OPERATION_TIMEOUT`], turning
     /// its error into a readable one that says what was being done.
+    /// Labels of the release records (Secrets or ConfigMaps) matching `lp`; only metadata is read,
+    /// so no release content (values, Secrets) ever reaches helm-x.
+    fn record_labels<K>(
+        &self,
+        namespace: &str,
+        lp: &ListParams,
+        what: &str,
+    ) -> anyhow::Result<Vec<std::collections::BTreeMap<String, String>>>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + std::fmt::Debug
+            + serde::de::DeserializeOwned,
+    {
+        let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
+        Ok(self
+            .run(what, async move { api.list_metadata(lp).await })?
+            .items
+            .into_iter()
+            .map(|m| m.metadata.labels.unwrap_or_default())
+            .collect())
+    }
+
     fn run<T>(
         &self,
         what: &str,

@@ -359,34 +359,8 @@ impl Index {
 pub(crate) mod tests {
     use super::*;
     use crate::patch::spec::{PatchSource, load_patches};
+    use crate::testutil::TempDir;
     use serde_json::json;
-    use std::path::PathBuf;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// A fresh directory under the system temp dir, removed on drop.
-    pub(crate) struct TempDir(pub PathBuf);
-
-    impl TempDir {
-        pub(crate) fn new(tag: &str) -> Self {
-            static COUNTER: AtomicUsize = AtomicUsize::new(0);
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let dir = std::env::temp_dir().join(format!("helmx-{tag}-{}-{n}", std::process::id()));
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            Self(dir)
-        }
-
-        pub(crate) fn write(&self, name: &str, text: &str) -> PathBuf {
-            let path = self.0.join(name);
-            std::fs::write(&path, text).expect("write temp file");
-            path
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 
     pub(crate) fn objects(yaml: &str) -> Vec<Object> {
         crate::stream::load_all(yaml)
@@ -428,7 +402,7 @@ pub(crate) mod tests {
                 }
             })
             .collect();
-        let shown = dir.0.display().to_string();
+        let shown = dir.path().display().to_string();
         let patches = load_patches(&sources).map_err(|e| format!("{e:#}").replace(&shown, "."))?;
         apply_patches(objs, &patches, ctx)
             .map(|w| w.iter().map(|w| w.replace(&shown, ".")).collect())

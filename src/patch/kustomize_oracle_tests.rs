@@ -8,9 +8,9 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use super::SmpMode;
-use super::apply::tests::TempDir;
 use super::apply::{Object, PatchContext, apply_patches};
 use super::spec::{PatchSource, load_patches};
+use crate::testutil::TempDir;
 
 fn kubectl() -> PathBuf {
     if let Some(bin) = std::env::var_os("KUBECTL_BIN") {
@@ -202,7 +202,7 @@ fn ours(dir: &TempDir, objects: &[Value]) -> Result<BTreeMap<String, Value>, Str
             origin,
         })
         .collect();
-    let patches = load_patches(&[PatchSource::Kustomize(dir.0.join("patches.yaml"))])
+    let patches = load_patches(&[PatchSource::Kustomize(dir.path().join("patches.yaml"))])
         .map_err(|e| format!("{e:#}"))?;
     let ctx = PatchContext {
         release_namespace: "default",
@@ -217,7 +217,7 @@ fn ours(dir: &TempDir, objects: &[Value]) -> Result<BTreeMap<String, Value>, Str
 fn theirs(dir: &TempDir) -> Result<BTreeMap<String, Value>, String> {
     let out = Command::new(kubectl())
         .arg("kustomize")
-        .arg(&dir.0)
+        .arg(dir.path())
         .env("KUBECONFIG", "/dev/null")
         .output()
         .map_err(|e| format!("cannot run kubectl: {e}"))?;

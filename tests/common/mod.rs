@@ -175,6 +175,11 @@ impl HelmEnv {
     }
 }
 
+/// A path as an argv word (test paths are UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
