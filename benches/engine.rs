@@ -77,7 +77,9 @@ fn measure(dir: &Path, resources: usize, count: usize) -> Sample {
         let start = Instant::now();
         let docs =
             Document::parse_stream(&text, "bench", |_| "templates/x.yaml".into()).expect("parse");
-        let docs = apply_documents(docs, &source, &ctx).expect("patch");
+        let docs = apply_documents(docs, &source, &ctx)
+            .expect("patch")
+            .documents;
         let out: usize = docs.iter().map(|d| d.text().len()).sum();
         times.push(start.elapsed());
         assert!(out > 0);

@@ -4,6 +4,7 @@
 //! documents (`stream`), apply patches (`patch`), write a temporary chart (`chart`) and hand it to the
 //! real helm (`helm`).
 
+pub mod action;
 pub mod chart;
 pub mod cli;
 pub mod cluster;
@@ -11,6 +12,7 @@ pub mod diff;
 pub mod encoding;
 pub mod helm;
 pub mod input;
+pub mod invocation;
 pub mod patch;
 pub mod pipeline;
 pub mod process;

@@ -1,80 +1,197 @@
-//! The pipeline every subcommand shares: detect → load or render → patch → write the temporary chart.
+//! The stages every action shares: detect the input, decide how the chart reaches helm, and load or
+//! render it into documents.
 //!
-//! Subcommands only decide which helm command runs on the result; no stage knows who called it.
+//! A chart goes to helm as itself: untouched when there is nothing to patch, else with helm-x as its
+//! post-renderer, so helm keeps everything it would keep for the chart (Revision, `lookup`,
+//! capabilities, values and their reuse rules, hooks, notes). Kustomizations, manifest dirs and
+//! `--pre-render` become a temporary chart of the patched objects. Actions only decide which helm
+//! command runs on the result; no stage knows who called it.
 
 use std::ffi::OsString;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
 
-use crate::chart::{TempChart, sanitize_name, workdir::WorkDir};
-use crate::cluster::{Cluster, ClusterConfig};
-use crate::helm::{Helm, HelmArgs, Settings};
-use crate::input::{self, InputType, Source, archive, chart, kustomize, manifests};
-use crate::patch::{self, PatchSource, SmpMode};
+use crate::chart::{TempChart, freeze, sanitize_name, workdir::WorkDir};
+use crate::helm::postrender::{self, Chained, Hookup};
+use crate::helm::{HelmArgs, Reuse, Run, Verb};
+use crate::input::{self, Source, archive, chart, kustomize, manifests};
+use crate::invocation::{Invocation, Target};
+use crate::patch;
 use crate::stream::Document;
 
 /// Annotation that keeps CRDs (and every custom resource with them) alive through `helm uninstall`.
 const KEEP: (&str, &str) = ("helm.sh/resource-policy", "keep");
-
-/// What the user asked for, independent of the subcommand.
-#[derive(Debug)]
-pub struct Request<'a> {
-    /// Release name.
-    pub release: &'a str,
-    /// The input as typed.
-    pub input: &'a str,
-    /// `--input-type`.
-    pub input_type: Option<InputType>,
-    /// `--keep-workdir` (or `--debug`).
-    pub keep_workdir: bool,
-    /// Patch files in command-line order.
-    pub patches: &'a [PatchSource],
-    /// Strategic-merge semantics.
-    pub smp_mode: SmpMode,
-    /// Missing patch targets warn instead of failing.
-    pub allow_missing_patch_targets: bool,
-    /// The user's helm flags.
-    pub helm_args: &'a HelmArgs,
-    /// The final command upgrades the release when it exists, so a render sets `.Release.IsUpgrade`
-    /// then.
-    pub upgrade: bool,
-    /// Ask the cluster (when one is configured) for `.Capabilities` when a chart is rendered, and
-    /// whether the release exists, so the render matches what `helm upgrade` would do there.
-    pub discover: bool,
-}
 
 /// A chart ready for the final helm run.
 #[derive(Debug)]
 pub struct Prepared {
     /// What to give helm as CHART.
     pub chart: OsString,
-    /// Whether helm-x built the chart (so chart-location flags must not reach helm).
-    pub built: bool,
-    /// Holds the temporary chart until helm is done with it.
+    /// Whether helm-x fetched or built the chart (so chart-location flags must not reach helm).
+    pub chart_is_local: bool,
+    /// helm-x as helm's post-renderer, when the chart is post-rendered.
+    pub post_render: Option<Hookup>,
+    /// The user's flags as the final run gets them.
+    pub args: HelmArgs,
+    /// Holds the temporary chart and the post-render spec until helm is done with them.
     pub workdir: Option<WorkDir>,
 }
 
 impl Prepared {
     /// The final helm argv: `VERB RELEASE CHART <flags>`.
-    pub fn helm_argv(&self, verb: &str, release: &str, helm_args: &HelmArgs) -> Vec<OsString> {
-        let mut argv = vec![verb.into(), release.into(), self.chart.clone()];
-        argv.extend(helm_args.finish(self.built));
+    pub fn argv(&self, verb: Verb, release: &str) -> Vec<OsString> {
+        let mut argv = vec![verb.name().into(), release.into(), self.chart.clone()];
+        argv.extend(self.args.for_run(
+            verb,
+            Run::Final {
+                chart_is_local: self.chart_is_local,
+            },
+        ));
+        if let Some(hookup) = &self.post_render {
+            argv.extend(hookup.flags.iter().cloned());
+        }
         argv
+    }
+
+    /// Runs `helm VERB RELEASE CHART … EXTRA` with inherited stdio and prints what the
+    /// post-renderer reported.
+    pub fn run(
+        &self,
+        inv: &Invocation,
+        verb: Verb,
+        release: &str,
+        extra: &[OsString],
+    ) -> Result<std::process::ExitStatus> {
+        let env = self.post_render.as_ref().map_or(&[][..], |h| &h.env[..]);
+        let mut argv = self.argv(verb, release);
+        argv.extend(extra.iter().cloned());
+        let status = inv.helm()?.run_env(&argv, env)?;
+        if let Some(hookup) = &self.post_render {
+            hookup.report();
+        }
+        Ok(status)
     }
 }
 
-/// What the pipeline made of the input.
-#[derive(Debug)]
-pub enum Built {
-    /// A chart with nothing to change: helm gets the user's reference as it is.
-    Untouched(OsString),
-    /// Objects for a temporary chart.
-    Objects(Objects),
+/// Decides how the input reaches `helm VERB` and prepares it: the user's chart as it is, the user's
+/// chart with helm-x as post-renderer, or a temporary chart of the patched objects.
+pub fn prepare(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> Result<Prepared> {
+    if source.is_chart() && target.patches.is_empty() {
+        check_flags(&inv.helm_args, verb, &[verb], source)?;
+        return Ok(Prepared {
+            chart: target.input.as_str().into(),
+            chart_is_local: false,
+            post_render: None,
+            args: inv.helm_args.clone(),
+            workdir: None,
+        });
+    }
+    if source.is_chart() && !target.pre_render {
+        check_flags(&inv.helm_args, verb, &[verb], source)?;
+        return post_render(inv, target, verb, source);
+    }
+    let runs: &[Verb] = if source.is_chart() {
+        &[Verb::Template, verb]
+    } else {
+        &[verb]
+    };
+    check_flags(&inv.helm_args, verb, runs, source)?;
+    let objects = build(inv, target, verb, source)?;
+    objects.write_chart()
 }
 
-/// Loaded (or rendered) and patched objects, with the work dir that holds their sources.
+/// Whether helm renders the user's chart itself (untouched or post-rendered), rather than helm-x
+/// loading or pre-rendering the objects.
+pub fn helm_renders(target: &Target, source: &Source) -> bool {
+    source.is_chart() && (target.patches.is_empty() || !target.pre_render)
+}
+
+/// Detects the input and checks a packaged chart before anything reads it.
+pub fn detect(target: &Target) -> Result<Source> {
+    let source = input::detect(&target.input, target.input_type)?;
+    if let Source::ChartArchive(tgz) = &source {
+        archive::validate(tgz)?;
+    }
+    Ok(source)
+}
+
+/// Refuses helm flags that no helm run of this command accepts, instead of dropping them.
+pub fn check_flags(args: &HelmArgs, verb: Verb, runs: &[Verb], source: &Source) -> Result<()> {
+    let refused = args.unaccepted(runs);
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let template_takes = args.unaccepted(&[Verb::Template]).is_empty();
+    let hint = if source.is_chart() && template_takes && verb != Verb::Template {
+        format!(
+            "; helm {} renders for the cluster it deploys to. With --pre-render helm-x renders the \
+             chart with `helm template` first, which takes them",
+            verb.name()
+        )
+    } else {
+        String::new()
+    };
+    bail!(
+        "{} cannot be used with helm x {}: helm {} does not accept {}{hint}",
+        refused.join(", "),
+        verb.name(),
+        verb.name(),
+        if refused.len() == 1 { "it" } else { "them" },
+    )
+}
+
+/// The user's chart, with helm-x hooked up as its post-renderer. On Helm 3, which never
+/// post-renders hooks, the template files of hooks a patch targets are frozen first.
+fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> Result<Prepared> {
+    let helm = inv.helm()?;
+    let major = helm.major_version()?;
+    let chain = match inv.helm_args.post_renderer() {
+        None => None,
+        Some((name, _)) if major >= 4 => bail!(
+            "--post-renderer {name} cannot run after helm-x's patches on Helm 4: helm runs one \
+             post-renderer plugin, and helm-x's patches are that one. Use --pre-render, so helm \
+             runs yours on the patched chart"
+        ),
+        Some((command, args)) => Some(Chained { command, args }),
+    };
+    let workdir = WorkDir::create(inv.keep_workdir(target))?;
+    let mut chart: OsString = target.input.as_str().into();
+    let mut chart_is_local = false;
+    let mut targets_checked = false;
+    let frozen = if major < 4 {
+        freeze::hooks(inv, target, verb, source, workdir.path())?
+    } else {
+        None
+    };
+    if let Some(dir) = frozen {
+        chart = dir.into_os_string();
+        chart_is_local = true;
+        targets_checked = true;
+    }
+    let hookup = postrender::hook_up(
+        helm,
+        workdir.path(),
+        postrender::Request {
+            patches: target.patches.clone(),
+            smp_mode: target.smp_mode,
+            allow_missing_targets: target.allow_missing_patch_targets,
+            targets_checked,
+            namespace: inv.namespace.clone(),
+            chain,
+        },
+    )?;
+    Ok(Prepared {
+        chart,
+        chart_is_local,
+        post_render: Some(hookup),
+        args: inv.helm_args.without_post_renderer(),
+        workdir: Some(workdir),
+    })
+}
+
+/// Loaded (or pre-rendered) and patched objects, with the work dir that holds their sources.
 #[derive(Debug)]
 pub struct Objects {
     workdir: WorkDir,
@@ -84,7 +201,9 @@ pub struct Objects {
     pub documents: Vec<Document>,
     /// Rendered release notes.
     pub notes: Option<String>,
-    /// Whether helm rendered them, so they are already in `helm template`'s order and format.
+    /// The user's flags as the final run gets them (pre-rendered values may replace reuse flags).
+    pub args: HelmArgs,
+    /// Whether the source is a chart that helm rendered.
     pub rendered_by_helm: bool,
 }
 
@@ -110,108 +229,128 @@ impl Objects {
         .write(&chart_dir)?;
         Ok(Prepared {
             chart: chart_dir.into(),
-            built: true,
+            chart_is_local: true,
+            post_render: None,
+            args: self.args,
             workdir: Some(self.workdir),
         })
     }
 }
 
-impl Built {
-    /// The chart to give helm: the user's untouched, or the temporary chart written now.
-    pub fn into_prepared(self) -> Result<Prepared> {
-        match self {
-            Built::Untouched(chart) => Ok(Prepared {
-                chart,
-                built: false,
-                workdir: None,
-            }),
-            Built::Objects(objects) => objects.write_chart(),
-        }
-    }
-}
-
-/// Runs the pipeline up to a chart helm can install. A chart with no patches is handed to helm
-/// untouched (after an archive check).
-pub fn prepare(helm: &Helm, req: &Request) -> Result<Prepared> {
-    build(helm, req)?.into_prepared()
-}
-
-/// Detects, loads or renders, and patches the input.
-pub fn build(helm: &Helm, req: &Request) -> Result<Built> {
-    let source = input::detect(req.input, req.input_type)?;
-    if let Source::ChartArchive(tgz) = &source {
-        archive::validate(tgz)?;
-    }
-    if source.is_chart() && req.patches.is_empty() {
-        return Ok(Built::Untouched(req.input.into()));
-    }
-    let settings = Settings::from_env();
-    let workdir = WorkDir::create(req.keep_workdir || settings.debug)?;
-    let (metadata, documents, notes) = match &source {
+/// Loads a kustomization or manifests, or pre-renders a chart with `helm template`, and patches the
+/// objects.
+pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> Result<Objects> {
+    let helm = inv.helm()?;
+    let workdir = WorkDir::create(inv.keep_workdir(target))?;
+    let mut args = inv.helm_args.clone();
+    let (metadata, documents, notes) = match source {
         Source::ChartDir(_) | Source::ChartArchive(_) | Source::ChartRef(_) => {
-            let dir = chart::materialize(&source, helm, &req.helm_args.fetch(), workdir.path())?;
-            let mut render_args = req.helm_args.render();
-            if req.helm_args.has("is-upgrade") {
-                render_args.push("--is-upgrade".into());
+            let dir = chart::materialize(
+                source,
+                helm,
+                &inv.helm_args.for_run(Verb::Pull, Run::Pull),
+                workdir.path(),
+            )?;
+            let mut render_args = Vec::new();
+            let last = match verb {
+                Verb::Upgrade => last_values(inv, target, workdir.path())?,
+                _ => None,
+            };
+            if let Some(values) = last {
+                args = args.with_last_values(&values);
             }
-            if req.discover && !offline(req.helm_args) {
-                render_args.extend(cluster_render_args(req, &settings)?);
+            render_args.extend(args.for_run(
+                Verb::Template,
+                Run::Render {
+                    chart_is_local: true,
+                },
+            ));
+            if verb != Verb::Template && !inv.helm_args.offline() {
+                render_args.extend(cluster_render_args(inv, target, verb)?);
             }
-            let rendered = chart::render(helm, &dir, req.release, &render_args)?;
+            let rendered = chart::render(helm, &dir, &target.release, &render_args)?;
             (rendered.metadata, rendered.documents, rendered.notes)
         }
         Source::Kustomization(dir) => (
-            generated_metadata(dir, "kustomization", req),
+            generated_metadata(dir, "kustomization", target, &inv.helm_args),
             kustomize::build(dir)?,
             None,
         ),
         Source::Manifests(path) => (
-            generated_metadata(path, "manifests", req),
+            generated_metadata(path, "manifests", target, &inv.helm_args),
             manifests::load(path)?,
             None,
         ),
     };
-    let mut documents = if req.patches.is_empty() {
+    let mut documents = if target.patches.is_empty() {
         documents
     } else {
         let options = patch::PatchContext {
-            release_namespace: &settings.namespace,
-            mode: req.smp_mode,
-            allow_missing_targets: req.allow_missing_patch_targets,
+            release_namespace: &inv.namespace,
+            mode: target.smp_mode,
+            allow_missing_targets: target.allow_missing_patch_targets,
         };
-        patch::apply_documents(documents, req.patches, &options)?
+        let patched = patch::apply_documents(documents, &target.patches, &options)?;
+        for warning in &patched.warnings {
+            eprintln!("helm-x: warning: {warning}");
+        }
+        patched.documents
     };
     if !source.is_chart() {
         for doc in documents.iter_mut().filter(|d| d.is_crd()) {
             doc.set_annotation(KEEP.0, KEEP.1);
         }
     }
-    Ok(Built::Objects(Objects {
+    Ok(Objects {
         workdir,
         metadata,
         documents,
         notes,
+        args,
         rendered_by_helm: source.is_chart(),
-    }))
+    })
 }
 
-/// `--dry-run` (client) asks for no cluster access at all.
-fn offline(helm_args: &HelmArgs) -> bool {
-    helm_args.has("dry-run")
-        && !matches!(
-            helm_args.value_of("dry-run").as_deref(),
-            Some("server" | "none" | "false")
-        )
+/// For a pre-rendered upgrade: the last release's values as a file, when helm's rules reuse them
+/// (`--reuse-values`, `--reset-then-reuse-values`, or no values given at all), so the frozen chart
+/// is rendered with what `helm upgrade` would use.
+fn last_values(
+    inv: &Invocation,
+    target: &Target,
+    workdir: &Path,
+) -> Result<Option<std::path::PathBuf>> {
+    let reuse = match inv.helm_args.reuse() {
+        Reuse::Reuse | Reuse::ResetThenReuse => true,
+        Reuse::Default => !inv.helm_args.gives_values(),
+        Reuse::Reset => false,
+    };
+    if !reuse || !inv.release_exists(&target.release)? {
+        return Ok(None);
+    }
+    let mut argv: Vec<OsString> = vec![
+        "get".into(),
+        "values".into(),
+        target.release.as_str().into(),
+        "--output".into(),
+        "yaml".into(),
+        "--namespace".into(),
+        inv.namespace.as_str().into(),
+    ];
+    argv.extend(inv.helm_args.globals());
+    let values = inv.helm()?.capture(&argv)?;
+    let path = workdir.join("last-values.yaml");
+    std::fs::write(&path, values).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Some(path))
 }
 
 /// `--kube-version`/`--api-versions` from the cluster (unless the user gave them), and `--is-upgrade`
 /// when an upgrade will find the release there. No configured cluster means helm's offline defaults.
-fn cluster_render_args(req: &Request, settings: &Settings) -> Result<Vec<OsString>> {
-    let Some(cluster) = Cluster::connect(&ClusterConfig::from_env())? else {
+fn cluster_render_args(inv: &Invocation, target: &Target, verb: Verb) -> Result<Vec<OsString>> {
+    let Some(cluster) = inv.cluster()? else {
         return Ok(Vec::new());
     };
     let mut args = Vec::new();
-    if !req.helm_args.has("kube-version") && !req.helm_args.has("api-versions") {
+    if !inv.helm_args.pins_capabilities() {
         let caps = cluster.capabilities()?;
         for gv in &caps.unavailable {
             eprintln!(
@@ -220,23 +359,28 @@ fn cluster_render_args(req: &Request, settings: &Settings) -> Result<Vec<OsStrin
         }
         args.extend(caps.helm_template_args().into_iter().map(OsString::from));
     }
-    if req.upgrade && cluster.release_exists(req.release, &settings.namespace)? {
+    if verb == Verb::Upgrade
+        && !inv.helm_args.is_upgrade()
+        && inv.release_exists(&target.release)?
+    {
         args.push("--is-upgrade".into());
     }
     Ok(args)
 }
 
 /// Chart.yaml for inputs that are not charts: named after the input, versioned by `--version` if given.
-fn generated_metadata(input: &Path, kind: &str, req: &Request) -> Map<String, Value> {
+fn generated_metadata(
+    input: &Path,
+    kind: &str,
+    target: &Target,
+    args: &HelmArgs,
+) -> Map<String, Value> {
     let base = input
         .canonicalize()
         .ok()
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| req.release.to_string());
-    let version = req
-        .helm_args
-        .value_of("version")
-        .unwrap_or_else(|| "0.1.0".into());
+        .unwrap_or_else(|| target.release.clone());
+    let version = args.version().unwrap_or_else(|| "0.1.0".into());
     let mut meta = Map::new();
     meta.insert("apiVersion".into(), json!("v2"));
     meta.insert("name".into(), json!(sanitize_name(&base)));
@@ -247,4 +391,57 @@ fn generated_metadata(input: &Path, kind: &str, req: &Request) -> Map<String, Va
     );
     meta.insert("type".into(), json!("application"));
     meta
+}
+
+/// The release helm would make of the user's chart for `helm VERB`, rendered by helm itself:
+/// `helm template` offline, else `helm install|upgrade --dry-run=server -o json`, which sees the
+/// release history, `lookup`, the cluster's capabilities and applies helm's values rules. Returns
+/// the manifests and hooks, each with its `# Source:` path.
+pub fn render_release(
+    inv: &Invocation,
+    target: &Target,
+    verb: Verb,
+    args: &HelmArgs,
+) -> Result<Vec<Document>> {
+    let helm = inv.helm()?;
+    let run = Run::Render {
+        chart_is_local: false,
+    };
+    let source_of = |raw: &crate::stream::RawDoc| raw.source.clone().unwrap_or_default();
+    if verb == Verb::Template {
+        let mut argv: Vec<OsString> = vec![
+            "template".into(),
+            target.release.as_str().into(),
+            target.input.as_str().into(),
+        ];
+        argv.extend(args.for_run(Verb::Template, run));
+        let out = helm.capture(&argv)?;
+        return Document::parse_stream(&out, "output of helm template", source_of);
+    }
+    let mut argv: Vec<OsString> = vec![
+        verb.name().into(),
+        target.release.as_str().into(),
+        target.input.as_str().into(),
+    ];
+    if verb == Verb::Upgrade {
+        argv.push("--install".into());
+    }
+    argv.extend(["--dry-run=server".into(), "--output".into(), "json".into()]);
+    argv.extend(args.for_run(verb, run));
+    let out = helm.capture(&argv)?;
+    let release: Value = serde_json::from_str(&out)
+        .with_context(|| format!("helm {} --dry-run printed no release JSON", verb.name()))?;
+    let manifest = release["manifest"].as_str().unwrap_or_default();
+    let mut documents =
+        Document::parse_stream(manifest, "the rendered release manifest", source_of)?;
+    for hook in release["hooks"].as_array().into_iter().flatten() {
+        let path = hook["path"].as_str().unwrap_or_default().to_string();
+        let text = hook["manifest"].as_str().unwrap_or_default();
+        documents.extend(Document::parse_stream(
+            text,
+            &format!("hook {path}"),
+            |_| path.clone(),
+        )?);
+    }
+    Ok(documents)
 }

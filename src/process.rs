@@ -3,7 +3,7 @@
 //! Every external tool (helm, kustomize, kubectl) runs through here, so signal forwarding, debug
 //! tracing and error wording are the same for all of them.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Output, Stdio};
 
@@ -11,11 +11,20 @@ use anyhow::{Context, Result, bail};
 
 use crate::signals;
 
+/// Extra environment for one child, on top of helm-x's own.
+pub type Env = [(OsString, OsString)];
+
 /// Runs `bin args…` with inherited stdio, so the user sees the tool's output live.
 pub fn run<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<ExitStatus> {
+    run_env(bin, args, &[])
+}
+
+/// [`run`] with extra environment variables.
+pub fn run_env<S: AsRef<OsStr>>(bin: &Path, args: &[S], env: &Env) -> Result<ExitStatus> {
     trace(bin, args);
     let mut child = Command::new(bin)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;
     let _guard = signals::track_child(child.id());
@@ -26,18 +35,24 @@ pub fn run<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<ExitStatus> {
 
 /// Runs `bin args…` capturing stdout (stderr streams to the user), whatever the exit status.
 pub fn output<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<Output> {
-    collect(bin, args, Stdio::inherit())
+    collect(bin, args, Stdio::inherit(), &[])
+}
+
+/// [`output`] with extra environment variables.
+pub fn output_env<S: AsRef<OsStr>>(bin: &Path, args: &[S], env: &Env) -> Result<Output> {
+    collect(bin, args, Stdio::inherit(), env)
 }
 
 /// Runs `bin args…` capturing stdout and stderr, for callers that interpret failures themselves.
 pub fn output_quiet<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<Output> {
-    collect(bin, args, Stdio::piped())
+    collect(bin, args, Stdio::piped(), &[])
 }
 
-fn collect<S: AsRef<OsStr>>(bin: &Path, args: &[S], stderr: Stdio) -> Result<Output> {
+fn collect<S: AsRef<OsStr>>(bin: &Path, args: &[S], stderr: Stdio, env: &Env) -> Result<Output> {
     trace(bin, args);
     let child = Command::new(bin)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(stderr)

@@ -241,6 +241,7 @@ fn capabilities_match_the_server_and_helm() {
     // for `template` and needs --validate.
     for (var, tag, online) in [
         ("HELM4_BIN", "h4", "--dry-run=server"),
+        ("HELM43_BIN", "h43", "--dry-run=server"),
         ("HELM3_BIN", "h3", "--validate"),
     ] {
         let helm = Helm::new(var, &format!("caps-{tag}"));
@@ -440,6 +441,11 @@ fn adopt_then_install(helm_var: &str, tag: &str, ssa: bool) {
 #[test]
 fn adopt_lets_helm4_install_take_over() {
     adopt_then_install("HELM4_BIN", "h4", true);
+}
+
+#[test]
+fn adopt_lets_helm43_install_take_over() {
+    adopt_then_install("HELM43_BIN", "h43", true);
 }
 
 #[test]

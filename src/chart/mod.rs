@@ -4,6 +4,7 @@
 //! document containing `{{ $labels.instance }}` reaches the cluster byte-for-byte, while `# Source:`
 //! paths (templates, subcharts, `crds/`) stay what the input had.
 
+pub mod freeze;
 pub mod output;
 pub mod workdir;
 
@@ -131,7 +132,7 @@ pub fn in_crds_dir(file: &str) -> bool {
     parts.get(2 * subchart_depth(&parts)) == Some(&"crds")
 }
 
-fn check_relative(file: &str) -> Result<()> {
+pub(crate) fn check_relative(file: &str) -> Result<()> {
     let p = Path::new(file);
     if file.is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
         bail!("refusing to write {file:?} outside the temporary chart");

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 
 use super::{file_bodies, in_crds_dir};
+use crate::helm::HelmArgs;
 use crate::stream::Document;
 
 /// Which parts of the render to print, as `helm template`'s flags of the same names.
@@ -23,9 +24,30 @@ pub struct Filter {
     pub no_hooks: bool,
 }
 
-/// Flags of `helm template` whose whole effect [`Filter`] reproduces; with any other final-run flag
-/// the temporary chart goes through helm instead.
-pub const FILTER_FLAGS: &[&str] = &["include-crds", "skip-tests", "no-hooks"];
+impl Filter {
+    /// The filter the user's flags ask for.
+    pub fn of(args: &HelmArgs) -> Self {
+        Self {
+            include_crds: args.include_crds(),
+            skip_tests: args.skip_tests(),
+            no_hooks: args.no_hooks(),
+        }
+    }
+}
+
+/// Render flags whose whole effect is already in a pre-rendered chart's objects or reproduced by
+/// [`Filter`]; with any other render or release flag the temporary chart goes through helm instead.
+pub const PRINTABLE_FLAGS: &[&str] = &[
+    "include-crds",
+    "skip-tests",
+    "no-hooks",
+    "kube-version",
+    "api-versions",
+    "is-upgrade",
+    "enable-dns",
+    "skip-schema-validation",
+    "dependency-update",
+];
 
 /// The text `helm template` prints for `documents` of chart `chart_name`.
 pub fn helm_template(chart_name: &str, documents: &[Document], filter: Filter) -> Result<String> {

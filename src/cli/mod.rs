@@ -5,22 +5,19 @@
 
 mod adopt;
 mod diff;
-mod install;
-mod template;
-mod upgrade;
-mod version;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::helm::{Helm, HelmArgs};
+use crate::action;
+use crate::helm::{HelmArgs, Verb};
 use crate::input::InputType;
+use crate::invocation::{Invocation, Target};
 use crate::patch::{PatchSource, SmpMode};
-use crate::pipeline::{self, Request};
 
 /// `helm x`: charts, kustomizations and manifest dirs, patched, as real Helm releases.
 #[derive(Debug, Parser)]
@@ -51,6 +48,12 @@ enum Command {
     Adopt(adopt::AdoptArgs),
     /// Print helm-x's version.
     Version,
+    /// Run by helm as its post-renderer (helm-x sets this up itself).
+    #[command(hide = true)]
+    Postrender {
+        /// The spec helm-x wrote into its work dir.
+        spec: PathBuf,
+    },
 }
 
 /// Install and upgrade: a chart, plus objects to take over first.
@@ -76,11 +79,11 @@ pub struct ChartArgs {
     /// Keep the work dir (and the temporary chart in it) and print its path.
     #[arg(long)]
     pub keep_workdir: bool,
+    /// Render a patched chart first and install the frozen result, instead of post-rendering the chart.
+    #[arg(long)]
+    pub pre_render: bool,
     #[command(flatten)]
     pub patches: PatchArgs,
-    /// helm flags, in the user's order (filled by [`split_argv`], not by clap).
-    #[arg(skip)]
-    pub helm: HelmArgs,
 }
 
 /// Patch options. The three file flags are applied in the order they were given, across flags.
@@ -101,14 +104,11 @@ pub struct PatchArgs {
     /// Warn instead of failing when a patch matches no object.
     #[arg(long)]
     pub allow_missing_patch_targets: bool,
-    /// The patch files in command-line order (filled from the matches' indices).
-    #[arg(skip)]
-    pub ordered: Vec<PatchSource>,
 }
 
 impl PatchArgs {
-    /// Orders the patch files by their position on the command line.
-    fn order(&mut self, matches: &ArgMatches) {
+    /// The patch files ordered by their position on the command line.
+    fn ordered(&self, matches: &ArgMatches) -> Vec<PatchSource> {
         let mut all: Vec<(usize, PatchSource)> = Vec::new();
         let mut add = |id: &str, files: &[PathBuf], make: fn(PathBuf) -> PatchSource| {
             let indices = matches.indices_of(id).into_iter().flatten();
@@ -118,97 +118,89 @@ impl PatchArgs {
         add("json", &self.json, PatchSource::Json);
         add("kustomize", &self.kustomize, PatchSource::Kustomize);
         all.sort_by_key(|(i, _)| *i);
-        self.ordered = all.into_iter().map(|(_, p)| p).collect();
+        all.into_iter().map(|(_, p)| p).collect()
+    }
+}
+
+impl ChartArgs {
+    fn target(&self, matches: &ArgMatches) -> Target {
+        Target {
+            release: self.release.clone(),
+            input: self.input.clone(),
+            input_type: self.input_type,
+            patches: self.patches.ordered(matches),
+            smp_mode: self.patches.smp_mode,
+            allow_missing_patch_targets: self.patches.allow_missing_patch_targets,
+            pre_render: self.pre_render,
+            keep_workdir: self.keep_workdir,
+        }
     }
 }
 
 /// Parses `argv` (without the program name) and runs the subcommand; returns the process exit code.
 pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
-    let (ours, mut helm) = split_argv(argv);
+    let (ours, helm) = split_argv(argv);
     let mut full = vec![OsString::from("helm x")];
     full.extend(ours);
     let matches = Cli::command().get_matches_from(full);
-    let mut cli = match Cli::from_arg_matches(&matches) {
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    let chart_args = match &mut cli.command {
-        Command::Template(a) => Some(a),
-        Command::Install(a) | Command::Upgrade(a) => Some(&mut a.chart),
-        Command::Diff(d) => Some(&mut d.chart),
-        Command::Adopt(a) => {
-            a.helm = std::mem::take(&mut helm);
-            None
+    let sub = matches
+        .subcommand()
+        .map_or_else(ArgMatches::default, |(_, m)| m.clone());
+    match &cli.command {
+        Command::Version => {
+            println!("helm-x {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Version => None,
-    };
-    if let (Some(args), Some((_, sub))) = (chart_args, matches.subcommand()) {
-        args.helm = helm;
-        args.patches.order(sub);
-    }
-    match cli.command {
-        Command::Template(args) => template::run(&args),
-        Command::Install(args) => install::run(&args),
-        Command::Upgrade(args) => upgrade::run(&args),
-        Command::Diff(args) => diff::run(&args),
-        Command::Adopt(args) => adopt::run(&args),
-        Command::Version => version::run(),
+        Command::Postrender { spec } => action::postrender::run(spec),
+        Command::Adopt(args) => {
+            if let Some(flag) = helm
+                .for_run(
+                    Verb::Install,
+                    crate::helm::Run::Final {
+                        chart_is_local: false,
+                    },
+                )
+                .first()
+            {
+                bail!("unknown flag {flag:?} for helm x adopt");
+            }
+            let inv = Invocation::new(helm);
+            let outcomes =
+                action::adopt::adopt(&inv, &args.release, &args.targets, args.force, args.dry_run)?;
+            for outcome in outcomes {
+                println!("{outcome}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Template(args) => {
+            action::template::run(&Invocation::new(helm), &args.target(&sub))
+        }
+        Command::Install(args) | Command::Upgrade(args) => {
+            let verb = match cli.command {
+                Command::Install(_) => Verb::Install,
+                _ => Verb::Upgrade,
+            };
+            let target = args.chart.target(&sub);
+            action::apply::run(&Invocation::new(helm), &target, verb, &args.adopt)
+        }
+        Command::Diff(args) => {
+            let target = args.chart.target(&sub);
+            action::diff::run(&Invocation::new(helm), &target, &args.options())
+        }
     }
 }
 
-impl ChartArgs {
-    /// The pipeline request these arguments describe; `cluster` renders for the configured cluster
-    /// (capabilities, and an upgrade when the release exists) as install, upgrade and diff do.
-    pub(crate) fn request(&self, cluster: bool) -> Request<'_> {
-        Request {
-            release: &self.release,
-            input: &self.input,
-            input_type: self.input_type,
-            keep_workdir: self.keep_workdir,
-            patches: &self.patches.ordered,
-            smp_mode: self.patches.smp_mode,
-            allow_missing_patch_targets: self.patches.allow_missing_patch_targets,
-            helm_args: &self.helm,
-            upgrade: cluster,
-            discover: cluster,
-        }
+/// The helm verb whose flags a subcommand takes (diff mirrors upgrade).
+fn verb_of(sub: &str) -> Verb {
+    match sub {
+        "template" => Verb::Template,
+        "install" => Verb::Install,
+        _ => Verb::Upgrade,
     }
-}
-
-/// Install or upgrade: adopt `--adopt` objects first (through the cluster), prepare the chart,
-/// then run `helm VERB RELEASE CHART flags…` and pass its exit code on. Helm 4 applies
-/// server-side, where objects written by another field manager conflict; after an adoption helm-x
-/// forces those conflicts, as taking the objects over is what the user asked for.
-fn run_apply(verb: &str, args: &ApplyArgs) -> Result<ExitCode> {
-    let helm = Helm::locate()?;
-    let chart = &args.chart;
-    let mut force_conflicts = false;
-    if !args.adopt.is_empty() {
-        let dry_run = chart.helm.has("dry-run");
-        for outcome in adopt::adopt(&chart.release, &args.adopt, false, dry_run)? {
-            eprintln!("helm-x: {outcome}");
-        }
-        let user_decides = ["server-side", "force-conflicts", "force-replace", "force"]
-            .iter()
-            .any(|f| chart.helm.has(f));
-        force_conflicts = !dry_run && !user_decides && helm.major_version()? >= 4;
-    }
-    let prepared = pipeline::prepare(&helm, &chart.request(true))?;
-    let mut argv = prepared.helm_argv(verb, &chart.release, &chart.helm);
-    if force_conflicts {
-        argv.push("--force-conflicts".into());
-    }
-    Ok(exit_code(helm.run(&argv)?))
-}
-
-/// Helm's exit status as ours; a signal death becomes 128+N like a shell reports it.
-fn exit_code(status: std::process::ExitStatus) -> ExitCode {
-    #[cfg(unix)]
-    use std::os::unix::process::ExitStatusExt;
-    let code = status.code();
-    #[cfg(unix)]
-    let code = code.or_else(|| status.signal().map(|s| 128 + s));
-    ExitCode::from(code.and_then(|c| u8::try_from(c).ok()).unwrap_or(1))
 }
 
 /// Splits the argv into what clap parses (subcommand, positionals, helm-x's own flags) and the helm
@@ -228,6 +220,7 @@ fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs) {
     let Some(sub) = sub.filter(|s| s.get_arguments().any(|a| a.get_id() == "release")) else {
         return (argv, helm);
     };
+    let verb = verb_of(sub.get_name());
     let mut ours = vec![argv[0].clone()];
     let mut i = 1;
     while i < argv.len() {
@@ -259,7 +252,7 @@ fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs) {
                 ours.extend_from_slice(&argv[i..end]);
                 i = end;
             }
-            None => i += helm.take(&argv[i..]),
+            None => i += helm.take(&argv[i..], verb),
         }
     }
     (ours, helm)
@@ -302,7 +295,12 @@ mod tests {
             ])
         );
         assert_eq!(
-            helm.finish(true),
+            helm.for_run(
+                Verb::Upgrade,
+                crate::helm::Run::Final {
+                    chart_is_local: true
+                }
+            ),
             os(&["--install", "-f", "v.yaml", "--timeout", "5m", "--weird"])
         );
     }
@@ -327,11 +325,10 @@ mod tests {
         full.extend(ours);
         let m = Cli::command().get_matches_from(full);
         let (_, sub) = m.subcommand().unwrap();
-        let mut args = ChartArgs::from_arg_matches(sub).unwrap();
-        args.patches.order(sub);
+        let args = ChartArgs::from_arg_matches(sub).unwrap();
         let names: Vec<_> = args
+            .target(sub)
             .patches
-            .ordered
             .iter()
             .map(|p| p.path().display().to_string())
             .collect();

@@ -143,17 +143,11 @@ pub(crate) struct Loaded {
     pub source: String,
 }
 
-/// Name of the context synthesised when only `HELM_KUBEAPISERVER` is given.
-const SYNTHETIC: &str = "helm-x";
-
-/// Resolves `cfg` into a client configuration; `None` when no cluster is
-/// configured anywhere (no kubeconfig with clusters, no API server override, not
-/// in a pod).
-pub(crate) async fn load(cfg: &ClusterConfig) -> anyhow::Result<Option<Loaded>> {
-    let paths = cfg.kubeconfig_paths();
+/// Reads and merges the kubeconfig files first-wins, like client-go; also returns the files read.
+fn read_merged(cfg: &ClusterConfig) -> anyhow::Result<(Option<Kubeconfig>, Vec<String>)> {
     let mut merged: Option<Kubeconfig> = None;
     let mut read = Vec::new();
-    for path in &paths {
+    for path in &cfg.kubeconfig_paths() {
         // client-go skips KUBECONFIG entries that do not exist.
         if !path.exists() {
             continue;
@@ -168,6 +162,38 @@ pub(crate) async fn load(cfg: &ClusterConfig) -> anyhow::Result<Option<Loaded>> 
         });
         read.push(path.display().to_string());
     }
+    Ok((merged, read))
+}
+
+impl ClusterConfig {
+    /// The namespace of the selected kubeconfig context, read without connecting, for helm's rule
+    /// "`-n`, else the context's namespace, else `default`". Unreadable files give `None`: the
+    /// connection, if one is made, reports them.
+    pub fn context_namespace(&self) -> Option<String> {
+        let (merged, _) = read_merged(self).ok()?;
+        let kubeconfig = merged?;
+        let name = self
+            .context
+            .clone()
+            .or_else(|| kubeconfig.current_context.clone())?;
+        kubeconfig
+            .contexts
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.context.as_ref())
+            .and_then(|c| c.namespace.clone())
+            .filter(|ns| !ns.is_empty())
+    }
+}
+
+/// Name of the context synthesised when only `HELM_KUBEAPISERVER` is given.
+const SYNTHETIC: &str = "helm-x";
+
+/// Resolves `cfg` into a client configuration; `None` when no cluster is
+/// configured anywhere (no kubeconfig with clusters, no API server override, not
+/// in a pod).
+pub(crate) async fn load(cfg: &ClusterConfig) -> anyhow::Result<Option<Loaded>> {
+    let (merged, read) = read_merged(cfg)?;
     let mut kubeconfig = merged
         .filter(|k| !k.clusters.is_empty() || !k.contexts.is_empty())
         .unwrap_or_default();

@@ -1,20 +1,85 @@
-//! Which helm flags take a value and which helm invocation each belongs to.
+//! The helm flag table: the one place that knows helm's flags.
 //!
-//! helm-x passes every flag it does not own to helm unchanged, in order. To split an argv correctly it
-//! must know whether `--flag` swallows the next word; and since helm-x may run helm twice (a render
-//! with `helm template`, then the real `install`/`upgrade`), it must know which flags each run accepts.
+//! helm-x passes every flag it does not own to helm unchanged, in order. To split an argv it must know
+//! whether `--flag` swallows the next word; since one `helm x` command may run several helm commands
+//! (`helm pull`, a render, the final `install`/`upgrade`), it must know which of those accept each flag
+//! and whether the flag changes what a render produces. Verbs come from `helm VERB --help` of helm
+//! 3.18 and 4.1 (globals included); a flag only one major version has is still listed, and helm itself
+//! rejects it on the other.
 
-/// Where a helm flag goes.
+/// A helm command helm-x may run with the user's flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlagClass {
-    /// Shapes the render (values, capabilities): given to the pre-render `helm template` and to the
-    /// final command, so the release records the same values.
+pub enum Verb {
+    Template,
+    Install,
+    Upgrade,
+    Pull,
+}
+
+impl Verb {
+    const fn bit(self) -> u8 {
+        match self {
+            Verb::Template => 1,
+            Verb::Install => 2,
+            Verb::Upgrade => 4,
+            Verb::Pull => 8,
+        }
+    }
+
+    /// The helm command's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verb::Template => "template",
+            Verb::Install => "install",
+            Verb::Upgrade => "upgrade",
+            Verb::Pull => "pull",
+        }
+    }
+}
+
+/// The set of verbs that accept a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verbs(u8);
+
+const T: Verbs = Verbs(1);
+const U: Verbs = Verbs(4);
+const TI: Verbs = Verbs(1 | 2);
+const IU: Verbs = Verbs(2 | 4);
+const TIU: Verbs = Verbs(1 | 2 | 4);
+const TIUP: Verbs = Verbs(1 | 2 | 4 | 8);
+
+impl Verbs {
+    /// Whether `verb` accepts the flag.
+    pub fn contains(self, verb: Verb) -> bool {
+        self.0 & verb.bit() != 0
+    }
+}
+
+/// What a flag is about, which decides the helm runs besides the final one that need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Shapes `.Values` (`-f`, `--set*`, the reuse/reset family).
+    Values,
+    /// Changes what a render produces besides the values (capabilities, filters, schema checks).
     Render,
-    /// Locates a chart (version, repository, credentials): given to `helm pull`, and to the final
-    /// command only when helm itself fetches the chart.
+    /// Locates a chart (version, repository, credentials).
     Fetch,
-    /// Only meaningful for the final `template`/`install`/`upgrade` run.
-    Final,
+    /// Helm's globals: which cluster and namespace, client settings.
+    Global,
+    /// Only the final `install`/`upgrade` acts on it (waiting, history, ownership…).
+    Release,
+}
+
+/// Whether a flag consumes the next word when written without `=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arity {
+    /// A boolean, or an optional value (`--dry-run[=client]`, Helm 4's `--wait[=watcher]`) that pflag
+    /// never takes from the next word.
+    Bool,
+    /// Always takes a value.
+    Value,
+    /// Helm 4's `--server-side`: a bool on install and template, a string on upgrade.
+    ValueOnUpgrade,
 }
 
 /// A known helm flag.
@@ -24,102 +89,129 @@ pub struct HelmFlag {
     pub long: &'static str,
     /// Single-letter alias, if any.
     pub short: Option<char>,
-    /// Whether the flag consumes the next word when given without `=`.
-    pub takes_value: bool,
-    /// Which helm runs receive it.
-    pub class: FlagClass,
+    /// How it takes a value.
+    pub arity: Arity,
+    /// What it is about.
+    pub role: Role,
+    /// Which helm commands accept it.
+    pub verbs: Verbs,
+}
+
+impl HelmFlag {
+    /// Whether the flag consumes the next word on `verb`'s command line.
+    pub fn takes_value(&self, verb: Verb) -> bool {
+        match self.arity {
+            Arity::Bool => false,
+            Arity::Value => true,
+            Arity::ValueOnUpgrade => verb == Verb::Upgrade,
+        }
+    }
 }
 
 const fn flag(
     long: &'static str,
     short: Option<char>,
-    takes_value: bool,
-    class: FlagClass,
+    arity: Arity,
+    role: Role,
+    verbs: Verbs,
 ) -> HelmFlag {
     HelmFlag {
         long,
         short,
-        takes_value,
-        class,
+        arity,
+        role,
+        verbs,
     }
 }
 
-use FlagClass::{Fetch, Final, Render};
+use Arity::{Bool, Value, ValueOnUpgrade};
+use Role::{Fetch, Global, Release, Render, Values};
 
-/// Flags of `helm install`, `upgrade` and `template` in Helm 3.18 and 4.1 (plus the globals helm may leave
-/// in a plugin's argv). Optional-value flags such as `--dry-run[=client]` or Helm 4's `--wait[=watcher]`
-/// never consume the next word, exactly like pflag.
+/// Flags of `helm install`, `upgrade`, `template` and `pull` in Helm 3.18 and 4.1, plus the globals
+/// helm may leave in a plugin's argv (all of them when helm-x runs directly).
 const HELM_FLAGS: &[HelmFlag] = &[
-    flag("values", Some('f'), true, Render),
-    flag("set", None, true, Render),
-    flag("set-string", None, true, Render),
-    flag("set-file", None, true, Render),
-    flag("set-json", None, true, Render),
-    flag("set-literal", None, true, Render),
-    flag("kube-version", None, true, Render),
-    flag("api-versions", Some('a'), true, Render),
-    flag("enable-dns", None, false, Render),
-    flag("skip-schema-validation", None, false, Render),
-    flag("dependency-update", None, false, Render),
-    flag("namespace", Some('n'), true, Render),
-    flag("kube-context", None, true, Render),
-    flag("kubeconfig", None, true, Render),
-    flag("burst-limit", None, true, Render),
-    flag("qps", None, true, Render),
-    flag("version", None, true, Fetch),
-    flag("repo", None, true, Fetch),
-    flag("devel", None, false, Fetch),
-    flag("username", None, true, Fetch),
-    flag("password", None, true, Fetch),
-    flag("ca-file", None, true, Fetch),
-    flag("cert-file", None, true, Fetch),
-    flag("key-file", None, true, Fetch),
-    flag("keyring", None, true, Fetch),
-    flag("verify", None, false, Fetch),
-    flag("insecure-skip-tls-verify", None, false, Fetch),
-    flag("plain-http", None, false, Fetch),
-    flag("pass-credentials", None, false, Fetch),
-    flag("include-crds", None, false, Final),
-    flag("skip-crds", None, false, Final),
-    flag("skip-tests", None, false, Final),
-    flag("no-hooks", None, false, Final),
-    flag("is-upgrade", None, false, Final),
-    flag("show-only", Some('s'), true, Final),
-    flag("output-dir", None, true, Final),
-    flag("release-name", None, false, Final),
-    flag("validate", None, false, Final),
-    flag("dry-run", None, false, Final),
-    flag("wait", None, false, Final),
-    flag("wait-for-jobs", None, false, Final),
-    flag("timeout", None, true, Final),
-    flag("atomic", None, false, Final),
-    flag("rollback-on-failure", None, false, Final),
-    flag("create-namespace", None, false, Final),
-    flag("install", Some('i'), false, Final),
-    flag("force", None, false, Final),
-    flag("force-replace", None, false, Final),
-    flag("force-conflicts", None, false, Final),
-    flag("server-side", None, true, Final),
-    flag("take-ownership", None, false, Final),
-    flag("reuse-values", None, false, Final),
-    flag("reset-values", None, false, Final),
-    flag("reset-then-reuse-values", None, false, Final),
-    flag("cleanup-on-fail", None, false, Final),
-    flag("history-max", None, true, Final),
-    flag("description", None, true, Final),
-    flag("labels", Some('l'), true, Final),
-    flag("output", Some('o'), true, Final),
-    flag("post-renderer", None, true, Final),
-    flag("post-renderer-args", None, true, Final),
-    flag("disable-openapi-validation", None, false, Final),
-    flag("hide-notes", None, false, Final),
-    flag("hide-secret", None, false, Final),
-    flag("render-subchart-notes", None, false, Final),
-    flag("generate-name", Some('g'), false, Final),
-    flag("name-template", None, true, Final),
-    flag("replace", None, false, Final),
-    flag("color", None, true, Final),
-    flag("colour", None, true, Final),
+    flag("values", Some('f'), Value, Values, TIU),
+    flag("set", None, Value, Values, TIU),
+    flag("set-string", None, Value, Values, TIU),
+    flag("set-file", None, Value, Values, TIU),
+    flag("set-json", None, Value, Values, TIU),
+    flag("set-literal", None, Value, Values, TIU),
+    flag("reuse-values", None, Bool, Values, U),
+    flag("reset-values", None, Bool, Values, U),
+    flag("reset-then-reuse-values", None, Bool, Values, U),
+    flag("kube-version", None, Value, Render, T),
+    flag("api-versions", Some('a'), Value, Render, T),
+    flag("is-upgrade", None, Bool, Render, T),
+    flag("include-crds", None, Bool, Render, T),
+    flag("skip-tests", None, Bool, Render, T),
+    flag("show-only", Some('s'), Value, Render, T),
+    flag("output-dir", None, Value, Render, T),
+    flag("release-name", None, Bool, Render, T),
+    flag("validate", None, Bool, Render, T),
+    flag("skip-crds", None, Bool, Render, TIU),
+    flag("no-hooks", None, Bool, Render, TIU),
+    flag("enable-dns", None, Bool, Render, TIU),
+    flag("skip-schema-validation", None, Bool, Render, TIU),
+    flag("dependency-update", None, Bool, Render, TIU),
+    flag("disable-openapi-validation", None, Bool, Render, TIU),
+    flag("post-renderer", None, Value, Render, TIU),
+    flag("post-renderer-args", None, Value, Render, TIU),
+    flag("hide-notes", None, Bool, Render, TIU),
+    flag("render-subchart-notes", None, Bool, Render, TIU),
+    flag("dry-run", None, Bool, Render, TIU),
+    flag("version", None, Value, Fetch, TIUP),
+    flag("repo", None, Value, Fetch, TIUP),
+    flag("devel", None, Bool, Fetch, TIUP),
+    flag("username", None, Value, Fetch, TIUP),
+    flag("password", None, Value, Fetch, TIUP),
+    flag("ca-file", None, Value, Fetch, TIUP),
+    flag("cert-file", None, Value, Fetch, TIUP),
+    flag("key-file", None, Value, Fetch, TIUP),
+    flag("keyring", None, Value, Fetch, TIUP),
+    flag("verify", None, Bool, Fetch, TIUP),
+    flag("insecure-skip-tls-verify", None, Bool, Fetch, TIUP),
+    flag("plain-http", None, Bool, Fetch, TIUP),
+    flag("pass-credentials", None, Bool, Fetch, TIUP),
+    flag("namespace", Some('n'), Value, Global, TIUP),
+    flag("kube-context", None, Value, Global, TIUP),
+    flag("kubeconfig", None, Value, Global, TIUP),
+    flag("kube-apiserver", None, Value, Global, TIUP),
+    flag("kube-as-group", None, Value, Global, TIUP),
+    flag("kube-as-user", None, Value, Global, TIUP),
+    flag("kube-ca-file", None, Value, Global, TIUP),
+    flag("kube-insecure-skip-tls-verify", None, Bool, Global, TIUP),
+    flag("kube-tls-server-name", None, Value, Global, TIUP),
+    flag("kube-token", None, Value, Global, TIUP),
+    flag("burst-limit", None, Value, Global, TIUP),
+    flag("qps", None, Value, Global, TIUP),
+    flag("registry-config", None, Value, Global, TIUP),
+    flag("repository-cache", None, Value, Global, TIUP),
+    flag("repository-config", None, Value, Global, TIUP),
+    flag("content-cache", None, Value, Global, TIUP),
+    flag("color", None, Value, Global, TIUP),
+    flag("colour", None, Value, Global, TIUP),
+    flag("debug", None, Bool, Global, TIUP),
+    flag("wait", None, Bool, Release, TIU),
+    flag("wait-for-jobs", None, Bool, Release, TIU),
+    flag("timeout", None, Value, Release, TIU),
+    flag("atomic", None, Bool, Release, TIU),
+    flag("rollback-on-failure", None, Bool, Release, TIU),
+    flag("create-namespace", None, Bool, Release, TIU),
+    flag("force", None, Bool, Release, TIU),
+    flag("force-replace", None, Bool, Release, TIU),
+    flag("force-conflicts", None, Bool, Release, TIU),
+    flag("server-side", None, ValueOnUpgrade, Release, TIU),
+    flag("take-ownership", None, Bool, Release, TIU),
+    flag("description", None, Value, Release, TIU),
+    flag("labels", Some('l'), Value, Release, TIU),
+    flag("install", Some('i'), Bool, Release, U),
+    flag("cleanup-on-fail", None, Bool, Release, U),
+    flag("history-max", None, Value, Release, U),
+    flag("generate-name", Some('g'), Bool, Release, TI),
+    flag("name-template", None, Value, Release, TI),
+    flag("replace", None, Bool, Release, TI),
+    flag("output", Some('o'), Value, Release, IU),
+    flag("hide-secret", None, Bool, Release, IU),
 ];
 
 /// Looks up a flag token's name (`--set`, `--set=a=b`, `-f`, `-fvalues.yaml`) in the table.
@@ -154,7 +246,10 @@ mod tests {
     #[test]
     fn long_and_short_forms() {
         let (f, attached) = classify("--set").unwrap();
-        assert_eq!((f.long, f.takes_value, attached), ("set", true, false));
+        assert_eq!(
+            (f.long, f.takes_value(Verb::Install), attached),
+            ("set", true, false)
+        );
         let (f, attached) = classify("--set=a=b").unwrap();
         assert_eq!((f.long, attached), ("set", true));
         let (f, attached) = classify("-fvals.yaml").unwrap();
@@ -167,8 +262,26 @@ mod tests {
     #[test]
     fn optional_value_flags_never_swallow_the_next_word() {
         for name in ["--dry-run", "--wait"] {
-            assert!(!classify(name).unwrap().0.takes_value, "{name}");
+            assert!(
+                !classify(name).unwrap().0.takes_value(Verb::Upgrade),
+                "{name}"
+            );
         }
+        let server_side = classify("--server-side").unwrap().0;
+        assert!(!server_side.takes_value(Verb::Install));
+        assert!(server_side.takes_value(Verb::Upgrade));
+    }
+
+    #[test]
+    fn verbs_follow_helms_help() {
+        let verbs = |name: &str| classify(name).unwrap().0.verbs;
+        assert!(!verbs("--kube-version").contains(Verb::Install));
+        assert!(verbs("--kube-version").contains(Verb::Template));
+        assert!(!verbs("--reuse-values").contains(Verb::Template));
+        assert!(verbs("--reuse-values").contains(Verb::Upgrade));
+        assert!(!verbs("--set").contains(Verb::Pull));
+        assert!(verbs("--version").contains(Verb::Pull));
+        assert!(!verbs("--output").contains(Verb::Template));
     }
 
     #[test]

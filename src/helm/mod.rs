@@ -4,15 +4,17 @@
 
 mod args;
 mod flags;
+pub mod postrender;
 mod settings;
 
-pub use args::HelmArgs;
-pub use flags::{FlagClass, HelmFlag, classify};
+pub use args::{HelmArgs, Reuse, Run};
+pub use flags::{HelmFlag, Verb, classify};
 pub use settings::Settings;
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::process::ExitStatus;
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 
@@ -22,6 +24,7 @@ use crate::process;
 #[derive(Debug, Clone)]
 pub struct Helm {
     bin: PathBuf,
+    major: OnceLock<u32>,
 }
 
 impl Helm {
@@ -33,7 +36,10 @@ impl Helm {
         let bin = which::which(&wanted).with_context(|| {
             format!("cannot find the helm binary {wanted:?} (set HELM_BIN or put helm on PATH)")
         })?;
-        Ok(Self { bin })
+        Ok(Self {
+            bin,
+            major: OnceLock::new(),
+        })
     }
 
     /// Runs helm with inherited stdio and returns its exit status for the caller to pass on.
@@ -41,16 +47,45 @@ impl Helm {
         process::run(&self.bin, args)
     }
 
-    /// The major version (3 or 4), from `helm version`; asked only where the versions differ.
+    /// [`Helm::run`] with extra environment (the Helm 4 post-renderer's `HELM_PLUGINS`).
+    pub fn run_env<S: AsRef<OsStr>>(&self, args: &[S], env: &process::Env) -> Result<ExitStatus> {
+        process::run_env(&self.bin, args, env)
+    }
+
+    /// Runs helm with extra environment, capturing stdout (stderr streams to the user).
+    pub fn output_env<S: AsRef<OsStr>>(
+        &self,
+        args: &[S],
+        env: &process::Env,
+    ) -> Result<std::process::Output> {
+        process::output_env(&self.bin, args, env)
+    }
+
+    /// The major version (3 or 4), from `helm version`, asked once.
     pub fn major_version(&self) -> Result<u32> {
+        if let Some(m) = self.major.get() {
+            return Ok(*m);
+        }
         let version = self.capture(&["version", "--template", "{{.Version}}"])?;
-        version
+        let major = version
             .trim()
             .trim_start_matches('v')
             .split('.')
             .next()
             .and_then(|m| m.parse().ok())
-            .with_context(|| format!("cannot read helm's version from {version:?}"))
+            .with_context(|| format!("cannot read helm's version from {version:?}"))?;
+        Ok(*self.major.get_or_init(|| major))
+    }
+
+    /// Where helm looks for plugins: `HELM_PLUGINS` as helm exported it to its plugin, else what
+    /// `helm env` says (helm-x run directly).
+    pub fn plugins_path(&self) -> Result<Option<OsString>> {
+        if let Some(p) = std::env::var_os("HELM_PLUGINS").filter(|p| !p.is_empty()) {
+            return Ok(Some(p));
+        }
+        let out = self.capture(&["env", "HELM_PLUGINS"])?;
+        let path = out.trim();
+        Ok((!path.is_empty()).then(|| OsString::from(path)))
     }
 
     /// Runs helm capturing both streams, for calls whose failure helm-x interprets itself.

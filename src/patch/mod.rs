@@ -38,13 +38,24 @@ use anyhow::Result;
 
 use crate::stream::Document;
 
+/// The outcome of [`apply_documents`].
+#[derive(Debug)]
+pub struct Patched {
+    /// The surviving documents, in their order.
+    pub documents: Vec<Document>,
+    /// For each surviving document, its index in the input (deleted ones leave gaps).
+    pub origins: Vec<usize>,
+    /// Missing targets allowed by `--allow-missing-patch-targets`, CRD schemas not used.
+    pub warnings: Vec<String>,
+}
+
 /// Loads the patch files and applies them, in order, to a stream of documents. Documents no patch
 /// changed keep their original text; deleted ones leave the stream.
 pub fn apply_documents(
     documents: Vec<Document>,
     sources: &[PatchSource],
     ctx: &PatchContext,
-) -> Result<Vec<Document>> {
+) -> Result<Patched> {
     let patches = load_patches(sources)?;
     let mut slots: Vec<Option<Document>> = documents.into_iter().map(Some).collect();
     let mut objects: Vec<Object> = slots
@@ -60,9 +71,7 @@ pub fn apply_documents(
         })
         .collect();
     let taken: Vec<usize> = objects.iter().map(|o| o.origin).collect();
-    for warning in apply_patches(&mut objects, &patches, ctx)? {
-        eprintln!("helm-x: warning: {warning}");
-    }
+    let warnings = apply_patches(&mut objects, &patches, ctx)?;
     let mut kept = vec![false; slots.len()];
     for object in objects {
         kept[object.origin] = true;
@@ -75,5 +84,14 @@ pub fn apply_documents(
             slots[origin] = None;
         }
     }
-    Ok(slots.into_iter().flatten().collect())
+    let (origins, documents) = slots
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, slot)| slot.map(|d| (i, d)))
+        .unzip();
+    Ok(Patched {
+        documents,
+        origins,
+        warnings,
+    })
 }

@@ -14,7 +14,17 @@ pub(crate) const SET_ELEMENT_ORDER: &str = "$setElementOrder";
 pub(crate) const MAX_DEPTH: usize = 512;
 
 /// Which engine semantics to follow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub enum SmpMode {
     /// `kubectl patch` / the API server (k8s.io/apimachinery strategicpatch).
     #[default]

@@ -12,7 +12,7 @@ use super::json6902::{JsonPatch, type_name};
 use super::target::{ResId, Selector, SelectorSpec};
 
 /// One patch flag as given on the command line; order matters.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PatchSource {
     /// `--strategic-merge-patch FILE`: SMP documents naming their own targets.
     Strategic(PathBuf),

@@ -12,6 +12,7 @@ use std::process::{Command, Output};
 pub struct Tools {
     pub helm3: PathBuf,
     pub helm4: PathBuf,
+    pub helm43: PathBuf,
     pub kubectl: PathBuf,
 }
 
@@ -47,13 +48,18 @@ impl Tools {
         Self {
             helm3: tool("HELM3_BIN"),
             helm4: tool("HELM4_BIN"),
+            helm43: tool("HELM43_BIN"),
             kubectl: tool("KUBECTL_BIN"),
         }
     }
 
-    /// Both helm versions, labelled, for tests that must pass on each.
-    pub fn helms(&self) -> [(&'static str, &Path); 2] {
-        [("helm3", &self.helm3), ("helm4", &self.helm4)]
+    /// Every helm version, labelled, for tests that must pass on each.
+    pub fn helms(&self) -> [(&'static str, &Path); 3] {
+        [
+            ("helm3", &self.helm3),
+            ("helm4", &self.helm4),
+            ("helm43", &self.helm43),
+        ]
     }
 }
 

@@ -1,0 +1,155 @@
+//! `helm-x postrender SPEC`: run by helm as its post-renderer (never by users). Reads the rendered
+//! stream on stdin, applies the patches of the spec and writes the stream back in the framing helm
+//! splits it by: `# Source:` comments on Helm 3, the filename annotation (kept as it is) on Helm 4.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{ExitCode, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+use crate::helm::postrender::{Chained, Spec, StreamFormat};
+use crate::patch::{self, PatchContext};
+use crate::stream::Document;
+
+/// Patches stdin to stdout; a failure is also written where the parent helm-x can print it.
+pub fn run(spec_path: &Path) -> Result<ExitCode> {
+    let spec = Spec::read(spec_path)?;
+    match render(&spec) {
+        Ok((output, warnings)) => {
+            if !warnings.is_empty() {
+                let text = warnings.join("\n") + "\n";
+                std::fs::write(&spec.warnings_file, text)
+                    .with_context(|| format!("cannot write {}", spec.warnings_file.display()))?;
+            }
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(output.as_bytes())
+                .and_then(|()| stdout.flush())
+                .context("cannot write the patched manifests to helm")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let text = format!("{e:#}");
+            // Best effort: the error still reaches helm's stderr below.
+            let _ = std::fs::write(&spec.error_file, &text);
+            eprintln!("Error: {text}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
+    std::env::set_current_dir(&spec.cwd)
+        .with_context(|| format!("cannot enter {}", spec.cwd.display()))?;
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read helm's rendered manifests (not UTF-8?)")?;
+    let documents = Document::parse_stream(&input, "helm's rendered manifests", |raw| {
+        raw.source.clone().unwrap_or_default()
+    })?;
+    let ctx = PatchContext {
+        release_namespace: &spec.namespace,
+        mode: spec.smp_mode,
+        allow_missing_targets: spec.allow_missing_targets || spec.targets_checked,
+    };
+    let patched = patch::apply_documents(documents, &spec.patches, &ctx)?;
+    let warnings = if spec.targets_checked {
+        Vec::new()
+    } else {
+        patched.warnings
+    };
+    let output = frame(&patched.documents, spec.format);
+    let output = match &spec.chain {
+        Some(chain) => run_chained(chain, &output)?,
+        None => output,
+    };
+    Ok((output, warnings))
+}
+
+/// The stream as helm reads it back.
+fn frame(documents: &[Document], format: StreamFormat) -> String {
+    let mut out = String::new();
+    for doc in documents {
+        out.push_str("---\n");
+        if format == StreamFormat::Sources && !doc.file.is_empty() {
+            out.push_str("# Source: ");
+            out.push_str(&doc.file);
+            out.push('\n');
+        }
+        let text = doc.text();
+        out.push_str(text.trim_end_matches('\n'));
+        out.push('\n');
+    }
+    out
+}
+
+/// Runs the user's own post-renderer on helm-x's output, as helm would have run it.
+fn run_chained(chain: &Chained, input: &str) -> Result<String> {
+    let bin = which::which(&chain.command)
+        .with_context(|| format!("cannot find the post-renderer {:?}", chain.command))?;
+    let mut child = std::process::Command::new(&bin)
+        .args(&chain.args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start the post-renderer {}", bin.display()))?;
+    let mut stdin = child.stdin.take().context("post-renderer stdin")?;
+    let text = input.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child
+        .wait_with_output()
+        .with_context(|| format!("waiting for the post-renderer {}", bin.display()))?;
+    // A post-renderer that exits without reading everything closes the pipe; its status says more.
+    let _ = writer.join();
+    if !out.status.success() {
+        bail!(
+            "the post-renderer {} failed ({}): {}",
+            chain.command,
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    String::from_utf8(out.stdout)
+        .with_context(|| format!("the post-renderer {} printed non-UTF-8", chain.command))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_for_each_helm() {
+        let docs = Document::parse_stream(
+            "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/b.yaml\nkind: B\n",
+            "t",
+            |raw| raw.source.clone().unwrap_or_default(),
+        )
+        .unwrap();
+        assert_eq!(
+            frame(&docs, StreamFormat::Sources),
+            "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/b.yaml\nkind: B\n"
+        );
+        assert_eq!(
+            frame(&docs, StreamFormat::Annotations),
+            "---\nkind: A\n---\nkind: B\n"
+        );
+    }
+
+    #[test]
+    fn chained_post_renderer_sees_the_output() {
+        let chain = Chained {
+            command: "sed".into(),
+            args: vec!["s/A/Z/".into()],
+        };
+        assert_eq!(run_chained(&chain, "kind: A\n").unwrap(), "kind: Z\n");
+        let failing = Chained {
+            command: "false".into(),
+            args: vec![],
+        };
+        let err = run_chained(&failing, "x").unwrap_err().to_string();
+        assert!(err.contains("the post-renderer false failed"), "{err}");
+    }
+}

@@ -1,0 +1,135 @@
+//! Hooks on Helm 3: helm never pipes them through a post-renderer, so a patch that targets a hook
+//! would silently do nothing. helm-x renders the release once as helm would, patches the hooks, and
+//! gives helm a copy of the chart in which only the template files of targeted hooks are replaced by
+//! their rendered output (escaped, so helm never evaluates it again). A file that renders a hook and
+//! other objects is frozen whole; its other objects still pass through the post-renderer and get
+//! their patches there. Everything else in the chart stays live.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::{check_relative, escape_template};
+use crate::helm::{Run, Verb};
+use crate::input::{Source, chart, walk};
+use crate::invocation::{Invocation, Target};
+use crate::patch::{self, PatchContext};
+use crate::pipeline::render_release;
+use crate::stream::Document;
+
+/// The chart copy with frozen hook templates, or `None` when no patch targets a hook.
+pub fn hooks(
+    inv: &Invocation,
+    target: &Target,
+    verb: Verb,
+    source: &Source,
+    workdir: &Path,
+) -> Result<Option<PathBuf>> {
+    if !may_have_hooks(source)? {
+        return Ok(None);
+    }
+    let args = inv.helm_args.without_post_renderer();
+    let documents = render_release(inv, target, verb, &args)?;
+    if documents.iter().all(|d| d.hook_events().is_empty()) {
+        return Ok(None);
+    }
+    let ctx = PatchContext {
+        release_namespace: &inv.namespace,
+        mode: target.smp_mode,
+        allow_missing_targets: target.allow_missing_patch_targets,
+    };
+    let patched = patch::apply_documents(documents.clone(), &target.patches, &ctx)?;
+    for warning in &patched.warnings {
+        eprintln!("helm-x: warning: {warning}");
+    }
+    let mut after: Vec<Option<&Document>> = vec![None; documents.len()];
+    for (origin, doc) in patched.origins.iter().zip(&patched.documents) {
+        after[*origin] = Some(doc);
+    }
+    let targeted: BTreeSet<&str> = documents
+        .iter()
+        .zip(&after)
+        .filter(|(d, a)| !d.hook_events().is_empty() && a.is_none_or(|a| a.is_modified()))
+        .map(|(d, _)| d.file.as_str())
+        .collect();
+    if targeted.is_empty() {
+        return Ok(None);
+    }
+    let dir = chart::materialize(
+        source,
+        inv.helm()?,
+        &inv.helm_args.for_run(Verb::Pull, Run::Pull),
+        workdir,
+    )?;
+    for file in &targeted {
+        let mut body = String::new();
+        for (doc, now) in documents
+            .iter()
+            .zip(&after)
+            .filter(|(d, _)| d.file == *file)
+        {
+            let text = if doc.hook_events().is_empty() {
+                Some(doc.text())
+            } else {
+                now.map(|d| d.text())
+            };
+            if let Some(text) = text {
+                body.push_str("---\n");
+                body.push_str(text.trim_end_matches('\n'));
+                body.push('\n');
+            }
+        }
+        write_frozen(&dir, file, &escape_template(&body))?;
+    }
+    let files: Vec<&str> = targeted.into_iter().collect();
+    eprintln!(
+        "helm-x: Helm 3 does not post-render hooks, so {} {} frozen with the patched render: \
+         .Release.Revision, lookup and values in {} are those of this render",
+        files.join(", "),
+        if files.len() == 1 { "is" } else { "are" },
+        if files.len() == 1 { "it" } else { "them" },
+    );
+    Ok(Some(dir))
+}
+
+/// Writes `body` over the template `source` (`chart/templates/x.yaml`) inside the chart copy.
+fn write_frozen(dir: &Path, source: &str, body: &str) -> Result<()> {
+    let rel = source.split_once('/').map_or("", |(_, rel)| rel);
+    check_relative(rel)?;
+    let path = dir.join(rel);
+    if !path.is_file() {
+        bail!(
+            "cannot freeze the patched hook of {source}: {} is not a file of the chart (a packaged \
+             subchart?); use --pre-render",
+            path.display()
+        );
+    }
+    std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Whether the chart can render a hook at all; a local chart dir with no `helm.sh/hook` anywhere
+/// (and no packaged subchart) saves the render.
+fn may_have_hooks(source: &Source) -> Result<bool> {
+    let Source::ChartDir(dir) = source else {
+        return Ok(true);
+    };
+    let all = walk::files(
+        dir,
+        walk::Filter {
+            extensions: None,
+            skip_hidden: false,
+        },
+    )?;
+    for found in all {
+        if found.rel.ends_with(".tgz") {
+            return Ok(true);
+        }
+        let bytes = std::fs::read(&found.path)
+            .with_context(|| format!("cannot read {}", found.path.display()))?;
+        if bytes.windows(12).any(|w| w == b"helm.sh/hook") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
