@@ -252,11 +252,7 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
                 workdir.path(),
             )?;
             let mut render_args = Vec::new();
-            let last = match verb {
-                Verb::Upgrade => last_values(inv, target, workdir.path())?,
-                _ => None,
-            };
-            if let Some(values) = last {
+            if let Some(values) = last_values(inv, target, verb, workdir.path())? {
                 args = args.with_last_values(&values);
             }
             render_args.extend(args.for_run(
@@ -317,8 +313,12 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
 fn last_values(
     inv: &Invocation,
     target: &Target,
+    verb: Verb,
     workdir: &Path,
 ) -> Result<Option<std::path::PathBuf>> {
+    if verb != Verb::Upgrade {
+        return Ok(None);
+    }
     let reuse = match inv.helm_args.reuse() {
         Reuse::Reuse | Reuse::ResetThenReuse => true,
         Reuse::Default => !inv.helm_args.gives_values(),
@@ -397,6 +397,10 @@ fn generated_metadata(
 /// `helm template` offline, else `helm install|upgrade --dry-run=server -o json`, which sees the
 /// release history, `lookup`, the cluster's capabilities and applies helm's values rules. Returns
 /// the manifests and hooks, each with its `# Source:` path.
+///
+/// A dry run cannot build custom resources whose CRDs the chart itself brings (they are not in
+/// the cluster yet); then the release is rendered with `helm template` for the cluster (its
+/// capabilities, `--is-upgrade`, the last values by helm's reuse rules), and `lookup` sees nothing.
 pub fn render_release(
     inv: &Invocation,
     target: &Target,
@@ -407,29 +411,61 @@ pub fn render_release(
     let run = Run::Render {
         chart_is_local: false,
     };
-    let source_of = |raw: &crate::stream::RawDoc| raw.source.clone().unwrap_or_default();
-    if verb == Verb::Template {
+    if verb != Verb::Template && !args.offline() {
         let mut argv: Vec<OsString> = vec![
-            "template".into(),
+            verb.name().into(),
             target.release.as_str().into(),
             target.input.as_str().into(),
         ];
-        argv.extend(args.for_run(Verb::Template, run));
-        let out = helm.capture(&argv)?;
-        return Document::parse_stream(&out, "output of helm template", source_of);
+        if verb == Verb::Upgrade {
+            argv.push("--install".into());
+        }
+        argv.extend(["--dry-run=server".into(), "--output".into(), "json".into()]);
+        argv.extend(args.for_run(verb, run));
+        let out = helm.output_quiet(&argv)?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            return release_documents(&out.stdout, verb);
+        }
+        if !stderr.contains("ensure CRDs are installed first") {
+            bail!(
+                "helm {} --dry-run=server failed ({}): {}",
+                verb.name(),
+                out.status,
+                stderr.trim()
+            );
+        }
+        eprintln!(
+            "helm-x: the chart brings CRDs the cluster does not have yet, so helm cannot dry-run \
+             it; rendering with helm template for the cluster instead (lookup sees nothing there)"
+        );
     }
+    let workdir;
+    let mut args = args.clone();
     let mut argv: Vec<OsString> = vec![
-        verb.name().into(),
+        "template".into(),
         target.release.as_str().into(),
         target.input.as_str().into(),
     ];
-    if verb == Verb::Upgrade {
-        argv.push("--install".into());
+    if verb != Verb::Template {
+        workdir = WorkDir::create(inv.keep_workdir(target))?;
+        if let Some(values) = last_values(inv, target, verb, workdir.path())? {
+            args = args.with_last_values(&values);
+        }
+        argv.extend(cluster_render_args(inv, target, verb)?);
     }
-    argv.extend(["--dry-run=server".into(), "--output".into(), "json".into()]);
-    argv.extend(args.for_run(verb, run));
+    argv.extend(args.for_run(Verb::Template, run));
     let out = helm.capture(&argv)?;
-    let release: Value = serde_json::from_str(&out)
+    Document::parse_stream(&out, "output of helm template", source_of)
+}
+
+fn source_of(raw: &crate::stream::RawDoc) -> String {
+    raw.source.clone().unwrap_or_default()
+}
+
+/// The manifests and hooks of a release printed by `helm … -o json`.
+fn release_documents(json: &[u8], verb: Verb) -> Result<Vec<Document>> {
+    let release: Value = serde_json::from_slice(json)
         .with_context(|| format!("helm {} --dry-run printed no release JSON", verb.name()))?;
     let manifest = release["manifest"].as_str().unwrap_or_default();
     let mut documents =

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{HelmEnv, Tools, assert_golden, documents, envs, find, s, testdata, text};
+use common::{HelmEnv, Tools, assert_golden_as, documents, envs, find, s, testdata, text};
 
 #[test]
 fn unpatched_chart_is_handed_to_helm_as_is() {
@@ -82,14 +82,26 @@ fn check_patched_app(env: &HelmEnv, out: &str) {
     for d in &plain {
         if d.name() != "r-app" && d.name() != "r-app-config" {
             let ours = find(&docs, d.kind(), d.name());
-            assert_eq!(
-                ours.body,
-                d.body,
-                "{}: {} {}",
-                env.label,
-                d.kind(),
-                d.name()
-            );
+            // Helm 4 re-serialises everything a post-renderer returns; Helm 3 keeps the bytes.
+            if env.label == "helm3" {
+                assert_eq!(
+                    ours.body,
+                    d.body,
+                    "{}: {} {}",
+                    env.label,
+                    d.kind(),
+                    d.name()
+                );
+            } else {
+                assert_eq!(
+                    ours.value,
+                    d.value,
+                    "{}: {} {}",
+                    env.label,
+                    d.kind(),
+                    d.name()
+                );
+            }
             assert_eq!(ours.source, d.source);
         }
     }
@@ -109,7 +121,7 @@ fn patched_chart_dir_keeps_hooks_crds_subcharts_and_sources() {
             s(&patch),
         ]);
         check_patched_app(&env, &out);
-        assert_golden("chart-app-patched.yaml", &out);
+        assert_golden_as("chart-app-patched.yaml", &out, env.label == "helm3");
     }
 }
 
@@ -150,7 +162,7 @@ fn packaged_and_repository_charts() {
             s(&patch),
         ]);
         check_patched_app(&env, &from_tgz);
-        assert_golden("chart-app-patched.yaml", &from_tgz);
+        assert_golden_as("chart-app-patched.yaml", &from_tgz, env.label == "helm3");
 
         let url = common::http::serve(repo.path().to_path_buf());
         let out = env.helm(["repo", "index", s(repo.path()), "--url", &url]);
@@ -210,7 +222,7 @@ fn kustomization_objects_come_out_exactly() {
             }
             assert!(o.source.as_deref().unwrap().starts_with("prod/templates/"));
         }
-        assert_golden("kustomize-prod.yaml", &out);
+        assert_golden_as("kustomize-prod.yaml", &out, env.label != "helm43");
     }
 }
 
@@ -242,7 +254,7 @@ fn manifest_dirs_are_never_templated() {
         find(&docs, "ConfigMap", "after-pem");
         find(&docs, "Namespace", "team-a");
         assert_eq!(docs.len(), 4, "{}", env.label);
-        assert_golden("manifests.yaml", &text(&out.stdout));
+        assert_golden_as("manifests.yaml", &text(&out.stdout), env.label != "helm43");
     }
 }
 

@@ -111,7 +111,9 @@ fn manifests_with_all_three_flags_keep_untouched_bytes() {
         // The Secret no patch touched is byte-for-byte the file's document.
         let secret = find(&docs, "Secret", "tls");
         let file = std::fs::read_to_string(dir.join("nested/tls-secret.yaml")).unwrap();
-        assert!(file.starts_with(&secret.body), "{}", env.label);
+        // (Helm 4.3 prints a blank line after each document of a multi-document template.)
+        let body = secret.body.trim_end_matches('\n');
+        assert!(file.starts_with(body) && body.len() > 100, "{}", env.label);
     }
 }
 

@@ -79,8 +79,10 @@ fn frame(documents: &[Document], format: StreamFormat) -> String {
             out.push('\n');
         }
         let text = doc.text();
-        out.push_str(text.trim_end_matches('\n'));
-        out.push('\n');
+        out.push_str(&text);
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
     }
     out
 }

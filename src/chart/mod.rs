@@ -38,9 +38,11 @@ impl TempChart<'_> {
         write_file(dir, "Chart.yaml", &emit(&Value::Object(meta)))?;
 
         let mut files = file_bodies(self.documents, escape_template)?;
+        // Helm up to 4.2 trims a rendered template, 4.3 prints it as it is: a template without
+        // trailing newlines comes out the same on every version.
         for (file, body) in files.iter_mut() {
-            if !in_crds_dir(file) && !body.ends_with('\n') {
-                body.push('\n');
+            if !in_crds_dir(file) {
+                body.truncate(body.trim_end_matches('\n').len());
             }
         }
         let mut subcharts = BTreeSet::new();
@@ -75,15 +77,20 @@ pub(crate) fn file_bodies(
     let mut files: IndexMap<&str, String> = IndexMap::new();
     for doc in documents {
         check_relative(&doc.file)?;
+        let crds = in_crds_dir(&doc.file);
         let body = files.entry(doc.file.as_str()).or_default();
         if !body.is_empty() {
+            // Helm 4.3 no longer trims each document of a template: end them alike for every version.
+            if !crds {
+                body.truncate(body.trim_end_matches('\n').len());
+            }
             if !body.ends_with('\n') {
                 body.push('\n');
             }
             body.push_str("---\n");
         }
         let text = doc.text();
-        if in_crds_dir(&doc.file) {
+        if crds {
             body.push_str(&text);
         } else {
             body.push_str(&transform(&text));

@@ -158,7 +158,7 @@ const HELM_FLAGS: &[HelmFlag] = &[
     flag("post-renderer-args", None, Value, Render, TIU),
     flag("hide-notes", None, Bool, Render, TIU),
     flag("render-subchart-notes", None, Bool, Render, TIU),
-    flag("dry-run", None, Bool, Render, TIU),
+    flag("dry-run", None, Bool, Release, TIU),
     flag("version", None, Value, Fetch, TIUP),
     flag("repo", None, Value, Fetch, TIUP),
     flag("devel", None, Bool, Fetch, TIUP),
