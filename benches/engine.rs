@@ -71,6 +71,7 @@ fn measure(dir: &Path, resources: usize, count: usize) -> Sample {
         release_namespace: "default",
         mode: SmpMode::Apimachinery,
         allow_missing_targets: false,
+        crds: &[],
     };
     let mut times = Vec::with_capacity(REPS);
     for _ in 0..REPS {

@@ -12,7 +12,8 @@ use anyhow::{Context, Result};
 use crate::cluster::{Cluster, ClusterConfig};
 use crate::helm::{Helm, HelmArgs, Settings};
 use crate::input::InputType;
-use crate::patch::{PatchSource, SmpMode};
+use crate::patch::{PatchContext, PatchSource, SmpMode};
+use serde_json::Value;
 
 /// What a chart-taking command works on: the release, the input and helm-x's own options.
 #[derive(Debug, Clone)]
@@ -33,6 +34,18 @@ pub struct Target {
     pub pre_render: bool,
     /// `--keep-workdir`.
     pub keep_workdir: bool,
+}
+
+impl Target {
+    /// How the patches apply to this target's objects in `namespace`, knowing `crds` besides them.
+    pub fn patch_context<'a>(&self, namespace: &'a str, crds: &'a [Value]) -> PatchContext<'a> {
+        PatchContext {
+            release_namespace: namespace,
+            mode: self.smp_mode,
+            allow_missing_targets: self.allow_missing_patch_targets,
+            crds,
+        }
+    }
 }
 
 /// A command line resolved once: the user's helm flags, helm's settings, the helm binary and

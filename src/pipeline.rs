@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::chart::{TempChart, freeze, sanitize_name, workdir::WorkDir};
 use crate::helm::postrender::{self, Chained, Hookup};
 use crate::helm::{HelmArgs, Reuse, Run, Verb};
-use crate::input::{self, Source, archive, chart, kustomize, manifests};
+use crate::input::{self, Source, archive, chart, kustomize, manifests, walk};
 use crate::invocation::{Invocation, Target};
 use crate::patch;
 use crate::stream::Document;
@@ -180,6 +180,7 @@ fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
             targets_checked,
             namespace: inv.namespace.clone(),
             chain,
+            crds: chart_crds(source, workdir.path())?,
         },
     )?;
     Ok(Prepared {
@@ -278,20 +279,7 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
             None,
         ),
     };
-    let mut documents = if target.patches.is_empty() {
-        documents
-    } else {
-        let options = patch::PatchContext {
-            release_namespace: &inv.namespace,
-            mode: target.smp_mode,
-            allow_missing_targets: target.allow_missing_patch_targets,
-        };
-        let patched = patch::apply_documents(documents, &target.patches, &options)?;
-        for warning in &patched.warnings {
-            eprintln!("helm-x: warning: {warning}");
-        }
-        patched.documents
-    };
+    let mut documents = patch_objects(inv, target, documents, &[])?;
     if !source.is_chart() {
         for doc in documents.iter_mut().filter(|d| d.is_crd()) {
             doc.set_annotation(KEEP.0, KEEP.1);
@@ -305,6 +293,64 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
         args,
         rendered_by_helm: source.is_chart(),
     })
+}
+
+/// Applies the target's patches in-process, printing the warnings.
+pub fn patch_objects(
+    inv: &Invocation,
+    target: &Target,
+    documents: Vec<Document>,
+    crds: &[Value],
+) -> Result<Vec<Document>> {
+    if target.patches.is_empty() {
+        return Ok(documents);
+    }
+    let ctx = target.patch_context(&inv.namespace, crds);
+    let patched = patch::apply_documents(documents, &target.patches, &ctx)?;
+    for warning in &patched.warnings {
+        eprintln!("helm-x: warning: {warning}");
+    }
+    Ok(patched.documents)
+}
+
+/// The CRDs in a local chart's `crds/` dirs (its own and its subcharts'), which helm installs
+/// without rendering or post-rendering them: the patches still need their schemas. A packaged
+/// chart is extracted into `scratch` to read them; a chart helm fetches itself gives none.
+pub fn chart_crds(source: &Source, scratch: &Path) -> Result<Vec<Value>> {
+    let dir = match source {
+        Source::ChartDir(dir) => dir.clone(),
+        Source::ChartArchive(tgz) => {
+            let dest = scratch.join("crds-source");
+            std::fs::create_dir_all(&dest)
+                .with_context(|| format!("cannot create {}", dest.display()))?;
+            archive::extract_chart(tgz, &dest)?
+        }
+        _ => return Ok(Vec::new()),
+    };
+    let filter = walk::Filter {
+        extensions: Some(&["yaml", "yml", "json"]),
+        skip_hidden: true,
+    };
+    let files = match walk::files(&dir, filter) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("helm-x: warning: patches get no schemas from the chart's crds/: {e:#}");
+            return Ok(Vec::new());
+        }
+    };
+    let mut crds = Vec::new();
+    for found in files.iter().filter(|f| crate::chart::in_crds_dir(&f.rel)) {
+        let text = std::fs::read_to_string(&found.path)
+            .with_context(|| format!("cannot read {}", found.path.display()))?;
+        let docs =
+            Document::parse_stream(&text, &found.path.display().to_string(), |_| String::new())?;
+        crds.extend(
+            docs.into_iter()
+                .filter(Document::is_crd)
+                .map(|mut d| d.take_value()),
+        );
+    }
+    Ok(crds)
 }
 
 /// For a pre-rendered upgrade: the last release's values as a file, when helm's rules reuse them

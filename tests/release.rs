@@ -303,23 +303,40 @@ fn namespace_on_the_argv_targets_patches_when_run_directly() {
     }
 }
 
+/// Non-hook objects by name, with their values: what every way of patching must agree on.
+fn objects(out: &str) -> Vec<(String, Value)> {
+    let mut docs: Vec<(String, Value)> = documents(out)
+        .into_iter()
+        .filter(|d| d.value["metadata"]["annotations"]["helm.sh/hook"].is_null())
+        .map(|d| (d.name().to_string(), d.value))
+        .collect();
+    docs.sort_by(|a, b| a.0.cmp(&b.0));
+    docs
+}
+
 #[test]
-fn template_is_the_same_in_both_modes() {
+fn template_is_the_same_in_every_mode_and_as_helms_own_post_renderer() {
     let chart = testdata("charts/live");
     let smp = testdata("patches/live-smp.yaml");
+    let one = testdata("patches/live-smp-one.yaml");
+    let script = testdata("postrender/kustomize-smp.sh");
     for env in envs() {
-        let render = |extra: &[&str]| {
+        let render = |patch: &std::path::Path, extra: &[&str]| {
             let mut args = vec![
                 "template",
                 "live",
                 s(&chart),
                 "--strategic-merge-patch",
-                s(&smp),
+                s(patch),
             ];
             args.extend_from_slice(extra);
-            let mut docs: Vec<(String, Value)> = documents(&env.x_ok(args))
+            env.x_ok(args)
+        };
+        // Post-render and pre-render: the same objects, hooks included.
+        let all = |text: &str| {
+            let mut docs: Vec<(Option<String>, Value)> = documents(text)
                 .into_iter()
-                .map(|d| (d.source.unwrap_or_default(), d.value))
+                .map(|d| (d.source, d.value))
                 .collect();
             docs.sort_by(|a, b| {
                 a.1["metadata"]["name"]
@@ -328,13 +345,159 @@ fn template_is_the_same_in_both_modes() {
             });
             docs
         };
-        let post = render(&[]);
-        let pre = render(&["--pre-render"]);
+        let post = all(&render(&smp, &[]));
+        let pre = all(&render(&smp, &["--pre-render"]));
         assert_eq!(post, pre, "{}", env.label);
         assert_eq!(post.len(), 2, "{}: {post:?}", env.label);
         assert!(
             post.iter().all(|(_, v)| v["data"]["patched"] == "yes"),
             "{}",
+            env.label
+        );
+
+        // helm template with kustomize as its post-renderer (helm's own recipe), same patch.
+        let plugins = tempfile::tempdir().unwrap();
+        let mut cmd = if env.label == "helm3" {
+            let mut cmd = env.helm_cmd(["template", "live", s(&chart)]);
+            cmd.args([
+                "--post-renderer",
+                s(&script),
+                "--post-renderer-args",
+                s(&one),
+            ]);
+            cmd
+        } else {
+            let dir = plugins.path().join("kpr");
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(
+                dir.join("plugin.yaml"),
+                format!(
+                    "apiVersion: v1\nname: kpr\ntype: postrenderer/v1\nruntime: subprocess\nversion: 0.1.0\n\
+                     runtimeConfig:\n  platformCommand:\n    - command: {:?}\n      args: [{:?}]\n",
+                    s(&script),
+                    s(&one)
+                ),
+            )
+            .unwrap();
+            let mut cmd = env.helm_cmd(["template", "live", s(&chart), "--post-renderer", "kpr"]);
+            cmd.env("HELM_PLUGINS", plugins.path());
+            cmd
+        };
+        let theirs = ok(
+            &env,
+            cmd.output().unwrap(),
+            "helm template --post-renderer kustomize",
+        );
+        let ours = render(&one, &[]);
+        assert_eq!(objects(&ours), objects(&theirs), "{}", env.label);
+        assert_eq!(
+            objects(&ours)[0].1["metadata"]["labels"]["patched-by"],
+            "helm-x"
+        );
+    }
+}
+
+#[test]
+fn a_users_post_renderer_runs_after_the_patches_or_is_refused() {
+    let chart = testdata("charts/live");
+    let smp = testdata("patches/live-smp.yaml");
+    let script = testdata("postrender/after-helm-x.sh");
+    for env in envs() {
+        let out = env.x([
+            "template",
+            "live",
+            s(&chart),
+            "--strategic-merge-patch",
+            s(&smp),
+            "--post-renderer",
+            s(&script),
+            "--post-renderer-args",
+            "one arg",
+        ]);
+        if env.label == "helm3" {
+            let out = ok(&env, out, "template with a chained post-renderer");
+            let docs = documents(&out);
+            let cm = docs.iter().find(|d| d.name() == "live-live").unwrap();
+            assert_eq!(cm.value["data"]["patched"], "yes");
+            let added = docs
+                .iter()
+                .find(|d| d.name() == "from-user-post-renderer")
+                .unwrap();
+            assert_eq!(added.value["data"]["arg"], "one arg");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{}", env.label);
+            let err = text(&out.stderr);
+            assert!(
+                err.contains("cannot run after helm-x's patches on Helm 4")
+                    && err.contains("--pre-render"),
+                "{}: {err}",
+                env.label
+            );
+        }
+    }
+}
+
+#[test]
+fn post_render_errors_and_warnings_reach_the_user() {
+    let chart = testdata("charts/live");
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.yaml");
+    std::fs::write(
+        &missing,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: live-lve\ndata: {a: b}\n",
+    )
+    .unwrap();
+    for env in envs() {
+        let out = env.x([
+            "template",
+            "live",
+            s(&chart),
+            "--strategic-merge-patch",
+            s(&missing),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{}", env.label);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("missing.yaml") && err.contains("live-live"),
+            "{}: the patch file and the closest candidate are named: {err}",
+            env.label
+        );
+        let out = env.x([
+            "template",
+            "live",
+            s(&chart),
+            "--strategic-merge-patch",
+            s(&missing),
+            "--allow-missing-patch-targets",
+        ]);
+        ok(&env, out.clone(), "template --allow-missing-patch-targets");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("helm-x: warning:") && err.contains("missing.yaml"),
+            "{}: {err}",
+            env.label
+        );
+    }
+}
+
+#[test]
+fn custom_resources_merge_by_the_keys_of_the_charts_crds() {
+    let chart = testdata("charts/gizmos");
+    let smp = testdata("patches/gizmo-smp.yaml");
+    for env in envs() {
+        let out = env.x_ok([
+            "template",
+            "g",
+            s(&chart),
+            "--strategic-merge-patch",
+            s(&smp),
+        ]);
+        let docs = documents(&out);
+        let gizmo = docs.iter().find(|d| d.name() == "g-gizmo").unwrap();
+        assert_eq!(
+            gizmo.value["spec"]["ports"],
+            serde_json::json!([{"name": "a", "port": 1}, {"name": "b", "port": 20}]),
+            "{}: merged by the list-map key from crds/",
             env.label
         );
     }

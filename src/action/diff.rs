@@ -15,10 +15,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 
 use crate::chart::output::{self, Filter};
+use crate::chart::workdir::WorkDir;
 use crate::diff::{self, OutputFormat};
 use crate::helm::{Run, Verb};
 use crate::invocation::{Invocation, Target};
-use crate::patch::{self, PatchContext};
 use crate::pipeline;
 use crate::stream::Document;
 
@@ -50,20 +50,9 @@ pub fn run(inv: &Invocation, target: &Target, opts: &DiffOptions) -> Result<Exit
             );
         }
         let documents = pipeline::render_release(inv, target, Verb::Upgrade, &inv.helm_args)?;
-        let documents = if target.patches.is_empty() {
-            documents
-        } else {
-            let ctx = PatchContext {
-                release_namespace: &inv.namespace,
-                mode: target.smp_mode,
-                allow_missing_targets: target.allow_missing_patch_targets,
-            };
-            let patched = patch::apply_documents(documents, &target.patches, &ctx)?;
-            for warning in &patched.warnings {
-                eprintln!("helm-x: warning: {warning}");
-            }
-            patched.documents
-        };
+        let scratch = WorkDir::create(inv.keep_workdir(target))?;
+        let crds = pipeline::chart_crds(&source, scratch.path())?;
+        let documents = pipeline::patch_objects(inv, target, documents, &crds)?;
         join(&documents)
     } else {
         built(inv, target, &source, old.is_some())?
@@ -158,6 +147,9 @@ const HELM_ONLY: &[&str] = &[
 
 /// The deployed release's manifest and hooks, or `None` when the release does not exist yet.
 fn deployed(inv: &Invocation, release: &str) -> Result<Option<String>> {
+    if !inv.release_exists(release)? {
+        return Ok(None);
+    }
     let helm = inv.helm()?;
     let get = |what: &str| {
         let mut argv: Vec<OsString> = vec![
@@ -168,20 +160,10 @@ fn deployed(inv: &Invocation, release: &str) -> Result<Option<String>> {
             inv.namespace.as_str().into(),
         ];
         argv.extend(inv.helm_args.globals());
-        argv
+        helm.capture(&argv)
     };
-    let manifest = helm.output_quiet(&get("manifest"))?;
-    if !manifest.status.success() {
-        let err = String::from_utf8_lossy(&manifest.stderr);
-        if err.contains("release: not found") {
-            return Ok(None);
-        }
-        bail!("cannot read release {release}: {}", err.trim());
-    }
-    let hooks = helm.capture(&get("hooks"))?;
-    let mut text =
-        String::from_utf8(manifest.stdout).context("helm get manifest printed non-UTF-8")?;
+    let mut text = get("manifest")?;
     text.push_str("\n---\n");
-    text.push_str(&hooks);
+    text.push_str(&get("hooks")?);
     Ok(Some(text))
 }

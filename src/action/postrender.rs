@@ -53,6 +53,7 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
         release_namespace: &spec.namespace,
         mode: spec.smp_mode,
         allow_missing_targets: spec.allow_missing_targets || spec.targets_checked,
+        crds: &spec.crds,
     };
     let patched = patch::apply_documents(documents, &spec.patches, &ctx)?;
     let warnings = if spec.targets_checked {

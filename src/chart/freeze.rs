@@ -14,8 +14,8 @@ use super::{check_relative, escape_template};
 use crate::helm::{Run, Verb};
 use crate::input::{Source, chart, walk};
 use crate::invocation::{Invocation, Target};
-use crate::patch::{self, PatchContext};
-use crate::pipeline::render_release;
+use crate::patch;
+use crate::pipeline::{chart_crds, render_release};
 use crate::stream::Document;
 
 /// The chart copy with frozen hook templates, or `None` when no patch targets a hook.
@@ -34,15 +34,9 @@ pub fn hooks(
     if documents.iter().all(|d| d.hook_events().is_empty()) {
         return Ok(None);
     }
-    let ctx = PatchContext {
-        release_namespace: &inv.namespace,
-        mode: target.smp_mode,
-        allow_missing_targets: target.allow_missing_patch_targets,
-    };
+    let crds = chart_crds(source, workdir)?;
+    let ctx = target.patch_context(&inv.namespace, &crds);
     let patched = patch::apply_documents(documents.clone(), &target.patches, &ctx)?;
-    for warning in &patched.warnings {
-        eprintln!("helm-x: warning: {warning}");
-    }
     let mut after: Vec<Option<&Document>> = vec![None; documents.len()];
     for (origin, doc) in patched.origins.iter().zip(&patched.documents) {
         after[*origin] = Some(doc);
@@ -82,6 +76,10 @@ pub fn hooks(
         }
         write_frozen(&dir, file, &escape_template(&body))?;
     }
+    // Only now: without frozen hooks the post-renderer checks the targets and warns itself.
+    for warning in &patched.warnings {
+        eprintln!("helm-x: warning: {warning}");
+    }
     let files: Vec<&str> = targeted.into_iter().collect();
     eprintln!(
         "helm-x: Helm 3 does not post-render hooks, so {} {} frozen with the patched render: \
@@ -114,13 +112,14 @@ fn may_have_hooks(source: &Source) -> Result<bool> {
     let Source::ChartDir(dir) = source else {
         return Ok(true);
     };
-    let all = walk::files(
-        dir,
-        walk::Filter {
-            extensions: None,
-            skip_hidden: false,
-        },
-    )?;
+    let filter = walk::Filter {
+        extensions: None,
+        skip_hidden: false,
+    };
+    // A chart linking outside itself is still a chart helm renders: render it to be sure.
+    let Ok(all) = walk::files(dir, filter) else {
+        return Ok(true);
+    };
     for found in all {
         if found.rel.ends_with(".tgz") {
             return Ok(true);

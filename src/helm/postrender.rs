@@ -56,6 +56,8 @@ pub struct Spec {
     pub format: StreamFormat,
     /// The user's post-renderer, run after the patches.
     pub chain: Option<Chained>,
+    /// The chart's `crds/` CRDs, which helm does not pipe through here.
+    pub crds: Vec<serde_json::Value>,
     /// Where the post-renderer writes its error for the parent to print.
     pub error_file: PathBuf,
     /// Where it writes its warnings (helm shows none of a successful post-renderer's stderr).
@@ -87,6 +89,8 @@ pub struct Request {
     pub namespace: String,
     /// The user's post-renderer to run after the patches.
     pub chain: Option<Chained>,
+    /// See [`Spec::crds`].
+    pub crds: Vec<serde_json::Value>,
 }
 
 /// The flags and environment that make one helm run call helm-x as its post-renderer, and the files
@@ -149,6 +153,7 @@ pub fn hook_up(helm: &Helm, workdir: &Path, req: Request) -> Result<Hookup> {
             StreamFormat::Sources
         },
         chain: req.chain,
+        crds: req.crds,
         error_file: dir.join("error.txt"),
         warnings_file: dir.join("warnings.txt"),
     };
@@ -223,6 +228,7 @@ mod tests {
                 command: "./pr".into(),
                 args: vec!["a b".into()],
             }),
+            crds: vec![serde_json::json!({"kind": "CustomResourceDefinition"})],
             error_file: "/e".into(),
             warnings_file: "/w".into(),
         };

@@ -31,6 +31,9 @@ pub struct PatchContext<'a> {
     pub mode: SmpMode,
     /// Turn "target matches nothing" into a warning instead of an error.
     pub allow_missing_targets: bool,
+    /// CRDs known besides the patched objects (a chart's `crds/`, which helm installs apart from
+    /// what it post-renders), for their list semantics and scope.
+    pub crds: &'a [Value],
 }
 
 /// Applies every patch in order; removes objects deleted by `$patch: delete`; returns warnings.
@@ -40,7 +43,7 @@ pub fn apply_patches(
     ctx: &PatchContext,
 ) -> anyhow::Result<Vec<String>> {
     let mut warnings = Vec::new();
-    let registry = register_crds(objects, &mut warnings);
+    let registry = register_crds(objects, ctx.crds, &mut warnings);
     let scope = Scope::new(ctx.release_namespace, &registry);
     let mut index = Index::new(objects, &scope);
     for patch in patches {
@@ -73,7 +76,11 @@ pub fn apply_patches(
 }
 
 /// CRDs in the render teach the SMP engine their list semantics and give their CRs a scope.
-fn register_crds(objects: &[Object], warnings: &mut Vec<String>) -> SchemaRegistry {
+fn register_crds(
+    objects: &[Object],
+    extra: &[Value],
+    warnings: &mut Vec<String>,
+) -> SchemaRegistry {
     let mut registry = SchemaRegistry::builtin();
     let is_crd = |v: &Value| {
         v.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
@@ -81,9 +88,10 @@ fn register_crds(objects: &[Object], warnings: &mut Vec<String>) -> SchemaRegist
                 .and_then(Value::as_str)
                 .is_some_and(|a| a.starts_with("apiextensions.k8s.io/"))
     };
-    for object in objects.iter().filter(|o| is_crd(&o.value)) {
-        if let Err(e) = registry.add_crd(&object.value) {
-            let id = ResId::of(&object.value);
+    let crds = extra.iter().chain(objects.iter().map(|o| &o.value));
+    for crd in crds.filter(|v| is_crd(v)) {
+        if let Err(e) = registry.add_crd(crd) {
+            let id = ResId::of(crd);
             warnings.push(format!("{id}: schema not used for patching: {e}"));
         }
     }
@@ -380,6 +388,7 @@ pub(crate) mod tests {
         release_namespace: "rel",
         mode: SmpMode::Kustomize,
         allow_missing_targets: false,
+        crds: &[],
     };
 
     /// Writes each `(flag, text)` as `p<N>.yaml` and applies them in order; errors come back

@@ -209,6 +209,7 @@ fn ours(dir: &TempDir, objects: &[Value]) -> Result<BTreeMap<String, Value>, Str
         mode: SmpMode::Kustomize,
         // kustomize skips selectors that match nothing.
         allow_missing_targets: true,
+        crds: &[],
     };
     apply_patches(&mut objs, &patches, &ctx).map_err(|e| format!("{e:#}"))?;
     Ok(by_identity(objs.into_iter().map(|o| o.value)))
