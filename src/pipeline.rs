@@ -173,7 +173,7 @@ fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
     let hookup = postrender::hook_up(
         helm,
         workdir.path(),
-        postrender::Request {
+        postrender::Job {
             patches: target.patches.clone(),
             smp_mode: target.smp_mode,
             allow_missing_targets: target.allow_missing_patch_targets,

@@ -3,42 +3,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use common::{HelmEnv, Tools, s, testdata, text};
+use common::{HelmEnv, cluster_envs, s, testdata, text};
 use serde_json::Value;
-
-fn kubeconfig() -> PathBuf {
-    let path = std::env::var_os("HELM_X_TEST_KUBECONFIG").map(PathBuf::from).expect(
-        "HELM_X_TEST_KUBECONFIG is not set: run the tests through scripts/test, which starts the local control plane",
-    );
-    assert!(path.is_file(), "{} does not exist", path.display());
-    path
-}
-
-fn envs() -> Vec<HelmEnv> {
-    let t = Tools::get();
-    let kc = kubeconfig();
-    t.helms()
-        .into_iter()
-        .map(|(label, helm)| {
-            HelmEnv::new(label, helm, &t.kubectl).with_env("KUBECONFIG", kc.to_str().unwrap())
-        })
-        .collect()
-}
-
-fn kubectl(env: &HelmEnv, args: &[&str]) -> std::process::Output {
-    Command::new(&env.kubectl)
-        .args(args)
-        .env("KUBECONFIG", kubeconfig())
-        .output()
-        .unwrap()
-}
 
 /// `kubectl get KIND NAME -n NS -o json`, or None when it does not exist.
 fn get(env: &HelmEnv, ns: &str, kind: &str, name: &str) -> Option<Value> {
-    let out = kubectl(env, &["get", kind, name, "-n", ns, "-o", "json"]);
+    let out = env.kubectl(&["get", kind, name, "-n", ns, "-o", "json"]);
     if !out.status.success() {
         let err = text(&out.stderr);
         assert!(
@@ -76,7 +48,7 @@ fn patched_kustomization_release_lifecycle() {
     let web = testdata("kustomize/web");
     let smp = testdata("patches/web-smp.yaml");
     let json = testdata("patches/web-json.yaml");
-    for env in envs() {
+    for env in cluster_envs() {
         let ns = format!("kz-{}", env.label);
         fresh(&env, "web", &ns);
         env.x_ok([
@@ -141,7 +113,7 @@ fn patched_kustomization_release_lifecycle() {
 fn patched_chart_release_keeps_values_notes_and_crds() {
     let chart = testdata("charts/app");
     let smp = testdata("patches/app-smp.yaml");
-    for env in envs() {
+    for env in cluster_envs() {
         let ns = format!("chart-{}", env.label);
         fresh(&env, "r", &ns);
         let out = env.x_ok([
@@ -220,7 +192,7 @@ fn patched_chart_release_keeps_values_notes_and_crds() {
 
 #[test]
 fn uninstall_keeps_crds_from_manifest_dirs() {
-    for env in envs() {
+    for env in cluster_envs() {
         let dir = tempfile::tempdir().unwrap();
         let group = format!("{}.helm-x.test", env.label);
         std::fs::write(
@@ -268,7 +240,7 @@ fn diff_before_and_after_a_patch_change() {
     let v1 = testdata("patches/web-smp.yaml");
     let v2 = testdata("patches/web-smp-v2.yaml");
     let ns = "diff-test";
-    for env in envs() {
+    for env in cluster_envs() {
         fresh(&env, "web", ns);
         let diff = |patch: &Path, extra: &[&str]| {
             let mut args = vec![
@@ -335,22 +307,19 @@ fn diff_before_and_after_a_patch_change() {
 
 #[test]
 fn adopt_takes_over_an_existing_configmap() {
-    for env in envs() {
+    for env in cluster_envs() {
         let ns = format!("adopt-{}", env.label);
         fresh(&env, "a", &ns);
-        let _ = kubectl(&env, &["create", "namespace", &ns]);
-        let _ = kubectl(&env, &["delete", "configmap", "pre-existing", "-n", &ns]);
-        let out = kubectl(
-            &env,
-            &[
-                "create",
-                "configmap",
-                "pre-existing",
-                "--from-literal=a=old",
-                "-n",
-                &ns,
-            ],
-        );
+        let _ = env.kubectl(&["create", "namespace", &ns]);
+        let _ = env.kubectl(&["delete", "configmap", "pre-existing", "-n", &ns]);
+        let out = env.kubectl(&[
+            "create",
+            "configmap",
+            "pre-existing",
+            "--from-literal=a=old",
+            "-n",
+            &ns,
+        ]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -447,7 +416,7 @@ fn render_sees_the_cluster_capabilities_and_upgrades() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caps\n  labels: {patched: \"true\"}\n",
     )
     .unwrap();
-    for env in envs() {
+    for env in cluster_envs() {
         let ns = format!("caps-{}", env.label);
         fresh(&env, "caps", &ns);
         let install = [

@@ -4,41 +4,13 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use common::{HelmEnv, Tools, documents, s, testdata, text};
+use common::{HelmEnv, cluster_envs, documents, s, testdata, text};
 use serde_json::Value;
 
-fn kubeconfig() -> PathBuf {
-    let path = std::env::var_os("HELM_X_TEST_KUBECONFIG").map(PathBuf::from).expect(
-        "HELM_X_TEST_KUBECONFIG is not set: run the tests through scripts/test, which starts the local control plane",
-    );
-    assert!(path.is_file(), "{} does not exist", path.display());
-    path
-}
-
-fn envs() -> Vec<HelmEnv> {
-    let t = Tools::get();
-    let kc = kubeconfig();
-    t.helms()
-        .into_iter()
-        .map(|(label, helm)| {
-            HelmEnv::new(label, helm, &t.kubectl).with_env("KUBECONFIG", kc.to_str().unwrap())
-        })
-        .collect()
-}
-
-fn kubectl(env: &HelmEnv, args: &[&str]) -> Output {
-    Command::new(&env.kubectl)
-        .args(args)
-        .env("KUBECONFIG", kubeconfig())
-        .output()
-        .unwrap()
-}
-
 fn configmap(env: &HelmEnv, ns: &str, name: &str) -> Value {
-    let out = kubectl(env, &["get", "configmap", name, "-n", ns, "-o", "json"]);
+    let out = env.kubectl(&["get", "configmap", name, "-n", ns, "-o", "json"]);
     assert!(
         out.status.success(),
         "{}: {name}: {}",
@@ -65,19 +37,16 @@ fn ok(env: &HelmEnv, out: Output, what: &str) -> String {
 fn namespace(env: &HelmEnv, base: &str) -> String {
     let ns = format!("{base}-{}", env.label);
     let _ = env.helm(["uninstall", "live", "-n", &ns, "--wait"]);
-    let _ = kubectl(env, &["create", "namespace", &ns]);
-    let _ = kubectl(env, &["delete", "configmap", "pre-existing", "-n", &ns]);
-    let out = kubectl(
-        env,
-        &[
-            "create",
-            "configmap",
-            "pre-existing",
-            "-n",
-            &ns,
-            "--from-literal=marker=found",
-        ],
-    );
+    let _ = env.kubectl(&["create", "namespace", &ns]);
+    let _ = env.kubectl(&["delete", "configmap", "pre-existing", "-n", &ns]);
+    let out = env.kubectl(&[
+        "create",
+        "configmap",
+        "pre-existing",
+        "-n",
+        &ns,
+        "--from-literal=marker=found",
+    ]);
     ok(env, out, "kubectl create configmap");
     ns
 }
@@ -86,7 +55,7 @@ fn namespace(env: &HelmEnv, base: &str) -> String {
 fn patched_chart_release_keeps_revision_lookup_values_and_hooks() {
     let chart = testdata("charts/live");
     let smp = testdata("patches/live-smp.yaml");
-    for env in envs() {
+    for env in cluster_envs() {
         let ns = namespace(&env, "live");
         let x = |extra: &[&str]| {
             let mut args = vec!["upgrade", "--install", "live", s(&chart), "-n", &ns];
@@ -226,7 +195,7 @@ fn patched_chart_release_keeps_revision_lookup_values_and_hooks() {
 fn flags_no_helm_run_accepts_are_refused() {
     let chart = testdata("charts/live");
     let smp = testdata("patches/live-smp.yaml");
-    for env in envs() {
+    for env in cluster_envs() {
         let ns = format!("refuse-{}", env.label);
         let out = env.x([
             "install",
@@ -283,7 +252,7 @@ fn direct(env: &HelmEnv, args: &[&str]) -> Output {
 fn namespace_on_the_argv_targets_patches_when_run_directly() {
     let chart = testdata("charts/live");
     let patch = testdata("patches/live-namespaced.yaml");
-    for env in envs() {
+    for env in cluster_envs() {
         let out = direct(
             &env,
             &[
@@ -320,7 +289,7 @@ fn template_is_the_same_in_every_mode_and_as_helms_own_post_renderer() {
     let smp = testdata("patches/live-smp.yaml");
     let one = testdata("patches/live-smp-one.yaml");
     let script = testdata("postrender/kustomize-smp.sh");
-    for env in envs() {
+    for env in cluster_envs() {
         let render = |patch: &std::path::Path, extra: &[&str]| {
             let mut args = vec![
                 "template",
@@ -402,7 +371,7 @@ fn a_users_post_renderer_runs_after_the_patches_or_is_refused() {
     let chart = testdata("charts/live");
     let smp = testdata("patches/live-smp.yaml");
     let script = testdata("postrender/after-helm-x.sh");
-    for env in envs() {
+    for env in cluster_envs() {
         let out = env.x([
             "template",
             "live",
@@ -447,7 +416,7 @@ fn post_render_errors_and_warnings_reach_the_user() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: live-lve\ndata: {a: b}\n",
     )
     .unwrap();
-    for env in envs() {
+    for env in cluster_envs() {
         let out = env.x([
             "template",
             "live",
@@ -484,7 +453,7 @@ fn post_render_errors_and_warnings_reach_the_user() {
 fn custom_resources_merge_by_the_keys_of_the_charts_crds() {
     let chart = testdata("charts/gizmos");
     let smp = testdata("patches/gizmo-smp.yaml");
-    for env in envs() {
+    for env in cluster_envs() {
         let out = env.x_ok([
             "template",
             "g",

@@ -49,20 +49,21 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
     let documents = Document::parse_stream(&input, "helm's rendered manifests", |raw| {
         raw.source.clone().unwrap_or_default()
     })?;
+    let job = &spec.job;
     let ctx = PatchContext {
-        release_namespace: &spec.namespace,
-        mode: spec.smp_mode,
-        allow_missing_targets: spec.allow_missing_targets || spec.targets_checked,
-        crds: &spec.crds,
+        release_namespace: &job.namespace,
+        mode: job.smp_mode,
+        allow_missing_targets: job.allow_missing_targets || job.targets_checked,
+        crds: &job.crds,
     };
-    let patched = patch::apply_documents(documents, &spec.patches, &ctx)?;
-    let warnings = if spec.targets_checked {
+    let patched = patch::apply_documents(documents, &job.patches, &ctx)?;
+    let warnings = if job.targets_checked {
         Vec::new()
     } else {
         patched.warnings
     };
     let output = frame(&patched.documents, spec.format);
-    let output = match &spec.chain {
+    let output = match &job.chain {
         Some(chain) => run_chained(chain, &output)?,
         None => output,
     };

@@ -36,11 +36,9 @@ pub struct Chained {
     pub args: Vec<String>,
 }
 
-/// Everything `helm-x postrender` needs, written once per helm run into the work dir.
+/// What the post-renderer does: the caller fills it in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Spec {
-    /// The user's working directory: patch files resolve from it as they did on the command line.
-    pub cwd: PathBuf,
+pub struct Job {
     /// Patch files in command-line order.
     pub patches: Vec<PatchSource>,
     /// Strategic-merge semantics.
@@ -52,12 +50,22 @@ pub struct Spec {
     pub targets_checked: bool,
     /// Namespace of objects that name none.
     pub namespace: String,
-    /// How helm frames the documents.
-    pub format: StreamFormat,
     /// The user's post-renderer, run after the patches.
     pub chain: Option<Chained>,
     /// The chart's `crds/` CRDs, which helm does not pipe through here.
     pub crds: Vec<serde_json::Value>,
+}
+
+/// Everything `helm-x postrender` needs, written once per helm run into the work dir.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    /// What to do.
+    #[serde(flatten)]
+    pub job: Job,
+    /// The user's working directory: patch files resolve from it as they did on the command line.
+    pub cwd: PathBuf,
+    /// How helm frames the documents.
+    pub format: StreamFormat,
     /// Where the post-renderer writes its error for the parent to print.
     pub error_file: PathBuf,
     /// Where it writes its warnings (helm shows none of a successful post-renderer's stderr).
@@ -72,25 +80,6 @@ impl Spec {
         serde_json::from_str(&text)
             .with_context(|| format!("{}: not a helm-x post-render spec", path.display()))
     }
-}
-
-/// What the caller fills in; [`hook_up`] adds the format and the report files.
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// Patch files in command-line order.
-    pub patches: Vec<PatchSource>,
-    /// Strategic-merge semantics.
-    pub smp_mode: SmpMode,
-    /// Missing targets warn instead of failing.
-    pub allow_missing_targets: bool,
-    /// See [`Spec::targets_checked`].
-    pub targets_checked: bool,
-    /// Namespace of objects that name none.
-    pub namespace: String,
-    /// The user's post-renderer to run after the patches.
-    pub chain: Option<Chained>,
-    /// See [`Spec::crds`].
-    pub crds: Vec<serde_json::Value>,
 }
 
 /// The flags and environment that make one helm run call helm-x as its post-renderer, and the files
@@ -135,25 +124,19 @@ fn plugin_name() -> String {
 
 /// Writes the spec (and on Helm 4 the ephemeral plugin) into `workdir` and returns how to run helm
 /// with helm-x as its post-renderer.
-pub fn hook_up(helm: &Helm, workdir: &Path, req: Request) -> Result<Hookup> {
+pub fn hook_up(helm: &Helm, workdir: &Path, job: Job) -> Result<Hookup> {
     let major = helm.major_version()?;
     let exe = std::env::current_exe().context("cannot find helm-x's own executable")?;
     let dir = workdir.join("postrender");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let spec = Spec {
+        job,
         cwd: std::env::current_dir().context("cannot read the current directory")?,
-        patches: req.patches,
-        smp_mode: req.smp_mode,
-        allow_missing_targets: req.allow_missing_targets,
-        targets_checked: req.targets_checked,
-        namespace: req.namespace,
         format: if major >= 4 {
             StreamFormat::Annotations
         } else {
             StreamFormat::Sources
         },
-        chain: req.chain,
-        crds: req.crds,
         error_file: dir.join("error.txt"),
         warnings_file: dir.join("warnings.txt"),
     };
@@ -217,18 +200,20 @@ mod tests {
     fn spec_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let spec = Spec {
+            job: Job {
+                patches: vec![PatchSource::Json("p.yaml".into())],
+                smp_mode: SmpMode::Kustomize,
+                allow_missing_targets: true,
+                targets_checked: false,
+                namespace: "ns".into(),
+                chain: Some(Chained {
+                    command: "./pr".into(),
+                    args: vec!["a b".into()],
+                }),
+                crds: vec![serde_json::json!({"kind": "CustomResourceDefinition"})],
+            },
             cwd: "/w".into(),
-            patches: vec![PatchSource::Json("p.yaml".into())],
-            smp_mode: SmpMode::Kustomize,
-            allow_missing_targets: true,
-            targets_checked: false,
-            namespace: "ns".into(),
             format: StreamFormat::Annotations,
-            chain: Some(Chained {
-                command: "./pr".into(),
-                args: vec!["a b".into()],
-            }),
-            crds: vec![serde_json::json!({"kind": "CustomResourceDefinition"})],
             error_file: "/e".into(),
             warnings_file: "/w".into(),
         };

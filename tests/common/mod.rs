@@ -72,6 +72,27 @@ pub fn envs() -> Vec<HelmEnv> {
         .collect()
 }
 
+/// The local control plane's kubeconfig, started by scripts/test.
+pub fn kubeconfig() -> PathBuf {
+    let path = std::env::var_os("HELM_X_TEST_KUBECONFIG").map(PathBuf::from).expect(
+        "HELM_X_TEST_KUBECONFIG is not set: run the tests through scripts/test, which starts the local control plane",
+    );
+    assert!(path.is_file(), "{} does not exist", path.display());
+    path
+}
+
+/// Every helm version with helm-x installed, pointed at the local control plane.
+pub fn cluster_envs() -> Vec<HelmEnv> {
+    let kc = kubeconfig();
+    let t = Tools::get();
+    t.helms()
+        .into_iter()
+        .map(|(label, helm)| {
+            HelmEnv::new(label, helm, &t.kubectl).with_env("KUBECONFIG", kc.to_str().unwrap())
+        })
+        .collect()
+}
+
 /// A helm with its own HELM_*_HOME and helm-x installed through `helm plugin install`.
 pub struct HelmEnv {
     pub helm: PathBuf,
@@ -140,6 +161,15 @@ impl HelmEnv {
             cmd.env(k, v);
         }
         cmd
+    }
+
+    /// Runs `kubectl ARGS` against the local control plane.
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        Command::new(&self.kubectl)
+            .args(args)
+            .env("KUBECONFIG", kubeconfig())
+            .output()
+            .unwrap()
     }
 
     /// Runs `helm ARGS` and returns its output.
