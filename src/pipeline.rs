@@ -156,6 +156,12 @@ fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
         ),
         Some((command, args)) => Some(Chained { command, args }),
     };
+    if major < 4 && inv.helm_args.output_dir() {
+        bail!(
+            "--output-dir with patches needs --pre-render on Helm 3: helm 3 writes those files \
+             before it post-renders, so the patches would never reach them"
+        );
+    }
     let workdir = WorkDir::create(inv.keep_workdir(target))?;
     let mut chart: OsString = target.input.as_str().into();
     let mut chart_is_local = false;

@@ -471,3 +471,40 @@ fn custom_resources_merge_by_the_keys_of_the_charts_crds() {
         );
     }
 }
+
+#[test]
+fn output_dir_files_get_the_patches_or_a_clear_error() {
+    let chart = testdata("charts/live");
+    let one = testdata("patches/live-smp-one.yaml");
+    for env in cluster_envs() {
+        let out_dir = tempfile::tempdir().unwrap();
+        let dir = out_dir.path().join("out");
+        let out = env.x([
+            "template",
+            "live",
+            s(&chart),
+            "--strategic-merge-patch",
+            s(&one),
+            "--output-dir",
+            s(&dir),
+        ]);
+        if env.label == "helm3" {
+            assert_eq!(out.status.code(), Some(1), "{}", env.label);
+            let err = text(&out.stderr);
+            assert!(
+                err.contains("--output-dir with patches needs --pre-render on Helm 3"),
+                "{err}"
+            );
+            assert!(!dir.exists(), "nothing is written unpatched");
+        } else {
+            ok(&env, out, "template --output-dir");
+            let written =
+                std::fs::read_to_string(dir.join("live/templates/configmap.yaml")).unwrap();
+            assert!(
+                written.contains("patched-by: helm-x"),
+                "{}: {written}",
+                env.label
+            );
+        }
+    }
+}

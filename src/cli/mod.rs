@@ -157,15 +157,7 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
         }
         Command::Postrender { spec } => action::postrender::run(spec),
         Command::Adopt(args) => {
-            if let Some(flag) = helm
-                .for_run(
-                    Verb::Install,
-                    crate::helm::Run::Final {
-                        chart_is_local: false,
-                    },
-                )
-                .first()
-            {
+            if let Some(flag) = helm.beyond_globals().first() {
                 bail!("unknown flag {flag:?} for helm x adopt");
             }
             let inv = Invocation::new(helm);

@@ -234,6 +234,20 @@ impl HelmArgs {
         self.has("no-hooks")
     }
 
+    /// `--output-dir`: `helm template` writes files instead of printing.
+    pub fn output_dir(&self) -> bool {
+        self.has("output-dir")
+    }
+
+    /// The flags other than helm's globals, for commands that run no helm (`helm x adopt`).
+    pub fn beyond_globals(&self) -> Vec<OsString> {
+        self.flags
+            .iter()
+            .filter(|p| !p.flag.is_some_and(|f| f.role == Role::Global))
+            .flat_map(|p| p.tokens.iter().cloned())
+            .collect()
+    }
+
     /// `--is-upgrade`.
     pub fn is_upgrade(&self) -> bool {
         self.has("is-upgrade")
