@@ -98,21 +98,18 @@ pub struct Hookup {
 
 impl Hookup {
     /// Prints what the post-renderer reported: its warnings always, its error where helm hid it.
-    /// Returns whether it failed.
-    pub fn report(&self) -> bool {
+    pub fn report(&self) {
         if let Ok(warnings) = std::fs::read_to_string(&self.warnings_file) {
             for line in warnings.lines().filter(|l| !l.is_empty()) {
                 eprintln!("helm-x: warning: {line}");
             }
         }
-        match std::fs::read_to_string(&self.error_file) {
-            Ok(error) if !error.is_empty() => {
-                if self.stderr_hidden {
-                    eprintln!("Error: helm-x post-renderer: {error}");
-                }
-                true
-            }
-            _ => false,
+        let hidden_error = self
+            .stderr_hidden
+            .then(|| std::fs::read_to_string(&self.error_file).ok())
+            .flatten();
+        if let Some(error) = hidden_error {
+            eprintln!("Error: helm-x post-renderer: {error}");
         }
     }
 }
