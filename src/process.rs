@@ -35,24 +35,18 @@ pub fn run_env<S: AsRef<OsStr>>(bin: &Path, args: &[S], env: &Env) -> Result<Exi
 
 /// Runs `bin args…` capturing stdout (stderr streams to the user), whatever the exit status.
 pub fn output<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<Output> {
-    collect(bin, args, Stdio::inherit(), &[])
-}
-
-/// [`output`] with extra environment variables.
-pub fn output_env<S: AsRef<OsStr>>(bin: &Path, args: &[S], env: &Env) -> Result<Output> {
-    collect(bin, args, Stdio::inherit(), env)
+    collect(bin, args, Stdio::inherit())
 }
 
 /// Runs `bin args…` capturing stdout and stderr, for callers that interpret failures themselves.
 pub fn output_quiet<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<Output> {
-    collect(bin, args, Stdio::piped(), &[])
+    collect(bin, args, Stdio::piped())
 }
 
-fn collect<S: AsRef<OsStr>>(bin: &Path, args: &[S], stderr: Stdio, env: &Env) -> Result<Output> {
+fn collect<S: AsRef<OsStr>>(bin: &Path, args: &[S], stderr: Stdio) -> Result<Output> {
     trace(bin, args);
     let child = Command::new(bin)
         .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(stderr)

@@ -52,15 +52,6 @@ impl Helm {
         process::run_env(&self.bin, args, env)
     }
 
-    /// Runs helm with extra environment, capturing stdout (stderr streams to the user).
-    pub fn output_env<S: AsRef<OsStr>>(
-        &self,
-        args: &[S],
-        env: &process::Env,
-    ) -> Result<std::process::Output> {
-        process::output_env(&self.bin, args, env)
-    }
-
     /// The major version (3 or 4), from `helm version`, asked once.
     pub fn major_version(&self) -> Result<u32> {
         if let Some(m) = self.major.get() {
