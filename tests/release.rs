@@ -518,3 +518,25 @@ fn output_dir_files_get_the_patches_or_a_clear_error() {
         }
     }
 }
+
+#[test]
+fn a_patched_object_stays_in_its_template_file() {
+    let chart = testdata("charts/live");
+    let patch = testdata("patches/live-replace-metadata.yaml");
+    for env in cluster_envs() {
+        for extra in [&[][..], &["--dry-run=client"][..]] {
+            let mut args = vec!["template", "live", s(&chart), "--json-patch", s(&patch)];
+            args.extend_from_slice(extra);
+            let out = env.x_ok(args);
+            let docs = documents(&out);
+            let cm = docs.iter().find(|d| d.name() == "live-live").unwrap();
+            assert_eq!(cm.value["metadata"]["labels"]["replaced"], "yes");
+            assert_eq!(
+                cm.source.as_deref(),
+                Some("live/templates/configmap.yaml"),
+                "{} {extra:?}",
+                env.label
+            );
+        }
+    }
+}

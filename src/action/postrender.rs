@@ -12,6 +12,10 @@ use crate::helm::postrender::{Chained, Spec, StreamFormat};
 use crate::patch::{self, PatchContext};
 use crate::stream::Document;
 
+/// The annotation by which Helm 4 splits a post-renderer's output back into the chart's files.
+const FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
+const FILENAME_POINTER: &str = "/metadata/annotations/postrenderer.helm.sh~1postrender-filename";
+
 /// Patches stdin to stdout; a failure is also written where the parent helm-x can print it.
 pub fn run(spec_path: &Path) -> Result<ExitCode> {
     let spec = Spec::read(spec_path)?;
@@ -46,9 +50,20 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
     std::io::stdin()
         .read_to_string(&mut input)
         .context("cannot read helm's rendered manifests (not UTF-8?)")?;
-    let documents = Document::parse_stream(&input, "helm's rendered manifests", |raw| {
+    let mut documents = Document::parse_stream(&input, "helm's rendered manifests", |raw| {
         raw.source.clone().unwrap_or_default()
     })?;
+    if spec.format == StreamFormat::Annotations {
+        for doc in &mut documents {
+            if let Some(file) = doc
+                .value()
+                .pointer(FILENAME_POINTER)
+                .and_then(|v| v.as_str())
+            {
+                doc.file = file.to_string();
+            }
+        }
+    }
     let job = &spec.job;
     let ctx = PatchContext {
         release_namespace: &job.namespace,
@@ -56,7 +71,16 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
         allow_missing_targets: job.allow_missing_targets || job.targets_checked,
         crds: &job.crds,
     };
-    let patched = patch::apply_documents(documents, &job.patches, &ctx)?;
+    let mut patched = patch::apply_documents(documents, &job.patches, &ctx)?;
+    if spec.format == StreamFormat::Annotations {
+        // A patch that replaced the annotations must not send the object to another file.
+        for doc in &mut patched.documents {
+            if !doc.file.is_empty() && doc.value().pointer(FILENAME_POINTER).is_none() {
+                let file = doc.file.clone();
+                doc.set_annotation(FILENAME, &file);
+            }
+        }
+    }
     let warnings = if job.targets_checked {
         Vec::new()
     } else {
