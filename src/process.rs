@@ -22,15 +22,29 @@ pub fn run<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<ExitStatus> {
 /// [`run`] with extra environment variables.
 pub fn run_env<S: AsRef<OsStr>>(bin: &Path, args: &[S], env: &Env) -> Result<ExitStatus> {
     trace(bin, args);
+    signals::check()?;
     let mut child = Command::new(bin)
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;
-    let _guard = signals::track_child(child.id());
-    child
+    let guard = signals::track_child(child.id());
+    let status = child
         .wait()
-        .with_context(|| format!("waiting for {}", bin.display()))
+        .with_context(|| format!("waiting for {}", bin.display()))?;
+    drop(guard);
+    signals::check_after_child(exit_code(status))?;
+    Ok(status)
+}
+
+/// A child's exit status as a shell reports it: its code, or 128+N for a signal death.
+pub fn exit_code(status: ExitStatus) -> Option<i32> {
+    #[cfg(unix)]
+    use std::os::unix::process::ExitStatusExt;
+    let code = status.code();
+    #[cfg(unix)]
+    let code = code.or_else(|| status.signal().map(|s| 128 + s));
+    code
 }
 
 /// Runs `bin args…` capturing stdout (stderr streams to the user), whatever the exit status.
@@ -45,6 +59,7 @@ pub fn output_quiet<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Result<Output> {
 
 fn collect<S: AsRef<OsStr>>(bin: &Path, args: &[S], stderr: Stdio) -> Result<Output> {
     trace(bin, args);
+    signals::check()?;
     let child = Command::new(bin)
         .args(args)
         .stdin(Stdio::null())
@@ -52,10 +67,13 @@ fn collect<S: AsRef<OsStr>>(bin: &Path, args: &[S], stderr: Stdio) -> Result<Out
         .stderr(stderr)
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;
-    let _guard = signals::track_child(child.id());
-    child
+    let guard = signals::track_child(child.id());
+    let out = child
         .wait_with_output()
-        .with_context(|| format!("waiting for {}", bin.display()))
+        .with_context(|| format!("waiting for {}", bin.display()))?;
+    drop(guard);
+    signals::check_after_child(exit_code(out.status))?;
+    Ok(out)
 }
 
 /// Runs `bin args…` and returns its stdout, or an error naming the command when it fails.

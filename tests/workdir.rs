@@ -98,3 +98,85 @@ fn has_chart(work: &Path) -> bool {
         .iter()
         .any(|d| work.join(d).join("chart/Chart.yaml").is_file())
 }
+
+/// A stand-in helm that handles SIGINT itself, like helm does: it records the signal, takes a moment
+/// to clean up, and exits with its own code. Returns the script and the marker it writes.
+#[cfg(unix)]
+fn graceful_helm(dir: &Path, grace: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let marker = dir.join("helm-finished");
+    let script = dir.join("graceful-helm");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntrap 'sleep {grace}; echo done > {}; exit 7' INT\nsleep 30 &\nwait $!\nsleep 30 &\nwait $!\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, marker)
+}
+
+#[cfg(unix)]
+fn start_and_wait_for_chart(helm: &Path, work: &Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_helm-x"))
+        .args(["template", "r", testdata("manifests").to_str().unwrap()])
+        .env("HELM_BIN", helm)
+        .env("TMPDIR", work)
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while leftovers(work).is_empty() || !has_chart(work) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "work dir never appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
+/// A signal sent to helm-x alone (kill) reaches helm; helm-x waits for helm's own interrupt handling, then
+/// removes its work dir and exits with helm's code.
+#[cfg(unix)]
+#[test]
+fn waits_for_helm_and_keeps_its_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (helm, marker) = graceful_helm(tmp.path(), "1");
+    let work = tmp.path().join("tmp");
+    std::fs::create_dir(&work).unwrap();
+    let mut child = start_and_wait_for_chart(&helm, &work);
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert!(marker.is_file(), "helm-x exited before helm finished");
+    assert_eq!(status.code(), Some(7), "helm's exit code");
+    assert!(leftovers(&work).is_empty(), "{:?}", leftovers(&work));
+}
+
+/// A second Ctrl-C does not wait: helm-x kills helm and exits at once, leaving no work dir.
+#[cfg(unix)]
+#[test]
+fn a_second_signal_exits_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (helm, marker) = graceful_helm(tmp.path(), "20");
+    let work = tmp.path().join("tmp");
+    std::fs::create_dir(&work).unwrap();
+    let mut child = start_and_wait_for_chart(&helm, &work);
+    let start = Instant::now();
+    // SAFETY: sending signals to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    std::thread::sleep(Duration::from_millis(300));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(status.code(), Some(130));
+    assert!(!marker.is_file(), "helm was not left to finish");
+    assert!(leftovers(&work).is_empty(), "{:?}", leftovers(&work));
+}

@@ -13,10 +13,6 @@ use std::process::ExitCode;
 
 /// Helm's exit status as ours; a signal death becomes 128+N like a shell reports it.
 pub fn exit_code(status: std::process::ExitStatus) -> ExitCode {
-    #[cfg(unix)]
-    use std::os::unix::process::ExitStatusExt;
-    let code = status.code();
-    #[cfg(unix)]
-    let code = code.or_else(|| status.signal().map(|s| 128 + s));
+    let code = crate::process::exit_code(status);
     ExitCode::from(code.and_then(|c| u8::try_from(c).ok()).unwrap_or(1))
 }

@@ -47,6 +47,7 @@ impl TempChart<'_> {
         }
         let mut subcharts = BTreeSet::new();
         for (file, body) in &files {
+            crate::signals::check()?;
             subcharts.extend(subchart_dirs(file));
             write_file(dir, file, body)?;
         }

@@ -18,21 +18,23 @@ impl WorkDir {
     /// Creates `helm-x-XXXXXX` under the system temp dir with mode 0700. With `keep`, the dir survives
     /// and its path is printed on stderr so the user can inspect the temporary chart.
     pub fn create(keep: bool) -> Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("helm-x-")
-            .tempdir()
-            .context("cannot create a work dir under the system temp dir")?;
+        signals::check()?;
+        let (dir, guard) = signals::create_registered(
+            || tempfile::Builder::new().prefix("helm-x-").tempdir(),
+            |dir| dir.path().to_path_buf(),
+        )
+        .context("cannot create a work dir under the system temp dir")?;
         set_private(dir.path())?;
         let path = dir.path().to_path_buf();
         if keep {
             eprintln!("helm-x: keeping work dir {}", path.display());
+            drop(guard);
             // `keep` disarms the automatic removal; the path stays valid.
             return Ok(Self {
                 path: dir.keep(),
                 _removal: None,
             });
         }
-        let guard = signals::remove_on_signal(path.clone());
         Ok(Self {
             path,
             _removal: Some((dir, guard)),

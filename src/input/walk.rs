@@ -100,6 +100,7 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         skip_hidden: false,
     };
     for f in files(from, all)? {
+        crate::signals::check()?;
         let dest = to.join(&f.rel);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)
