@@ -11,8 +11,26 @@ use super::resolve::{Scalar, go_float32_key, resolve_plain};
 
 /// Deeper nesting is refused: `Value`'s drop, comparison and our emitter recurse.
 const MAX_DEPTH: usize = 256;
-/// Nodes that anchors and aliases may copy in one document; stops "billion laughs".
-const MAX_COPIED_NODES: usize = 1_000_000;
+/// Nodes that anchors and aliases may copy in one stream (all its documents together); stops
+/// "billion laughs".
+pub const MAX_COPIED_NODES: usize = 1_000_000;
+/// Scalar bytes (keys included) that anchors and aliases may copy in one stream: a few aliases of
+/// one huge scalar cost memory without costing nodes.
+pub const MAX_COPIED_BYTES: usize = 64 * 1024 * 1024;
+
+/// What a node holds, for the alias budget.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Size {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl std::ops::AddAssign for Size {
+    fn add_assign(&mut self, other: Size) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
 
 /// What to do with a key that appears twice in one mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,8 +137,8 @@ enum Kind {
 struct Frame {
     kind: Kind,
     anchor: usize,
-    /// Nodes inside this collection (itself included), for the alias budget.
-    nodes: usize,
+    /// What this collection holds (itself included), for the alias budget.
+    size: Size,
 }
 
 impl Frame {
@@ -128,7 +146,7 @@ impl Frame {
         Frame {
             kind: Kind::Seq(Vec::new()),
             anchor,
-            nodes: 1,
+            size: Size { nodes: 1, bytes: 0 },
         }
     }
 
@@ -141,7 +159,7 @@ impl Frame {
         Frame {
             kind,
             anchor,
-            nodes: 1,
+            size: Size { nodes: 1, bytes: 0 },
         }
     }
 }
@@ -150,8 +168,8 @@ impl Frame {
 pub(super) struct Composer<'o> {
     opts: &'o LoadOptions,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Value, usize)>,
-    copied_nodes: usize,
+    anchors: HashMap<usize, (Value, Size)>,
+    copied: Size,
     root: Option<Value>,
 }
 
@@ -161,7 +179,7 @@ impl<'o> Composer<'o> {
             opts,
             stack: Vec::new(),
             anchors: HashMap::new(),
-            copied_nodes: 0,
+            copied: Size::default(),
             root: None,
         }
     }
@@ -173,7 +191,12 @@ impl<'o> Composer<'o> {
         mark: &Marker,
     ) -> Result<Option<Value>, YamlError> {
         match event {
-            Event::DocumentStart(_) => *self = Composer::new(self.opts),
+            Event::DocumentStart(_) => {
+                // The alias budget spans the stream: many documents just under it add up.
+                let copied = self.copied;
+                *self = Composer::new(self.opts);
+                self.copied = copied;
+            }
             Event::DocumentEnd => return Ok(Some(self.root.take().unwrap_or(Value::Null))),
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
             Event::Alias(id) => self.alias(id, mark)?,
@@ -223,7 +246,7 @@ impl<'o> Composer<'o> {
             Kind::Seq(items) => Value::Array(items),
             Kind::Map { map, .. } => Value::Object(map),
         };
-        self.finish(value, frame.nodes, frame.anchor, mark)
+        self.finish(value, frame.size, frame.anchor, mark)
     }
 
     fn scalar(
@@ -237,6 +260,7 @@ impl<'o> Composer<'o> {
         let plain = style == ScalarStyle::Plain;
         let binary = tag.is_some_and(|t| core_tag(t) == Some("binary"));
         let at = |m: String| YamlError::at(mark, m);
+        let bytes = text.len();
         if self.wants_key() && anchor == 0 {
             let merge = plain && tag.is_none() && text == "<<" || tag.is_some_and(is_merge_tag);
             let key = if merge {
@@ -245,52 +269,61 @@ impl<'o> Composer<'o> {
                 let scalar = resolve_tagged(&text, plain, tag).map_err(at)?;
                 Key::Name(scalar_key(scalar, text, binary).map_err(at)?, *mark)
             };
-            self.set_key(key);
+            self.set_key(key, bytes);
             return Ok(());
         }
         let scalar = resolve_tagged(&text, plain, tag).map_err(at)?;
         let value = scalar_value(scalar, text, binary).map_err(at)?;
-        self.finish(value, 1, anchor, mark)
+        self.finish(value, Size { nodes: 1, bytes }, anchor, mark)
     }
 
     fn alias(&mut self, id: usize, mark: &Marker) -> Result<(), YamlError> {
-        let Some(&(_, nodes)) = self.anchors.get(&id) else {
+        let Some(&(_, size)) = self.anchors.get(&id) else {
             return Err(YamlError::at(mark, "unknown anchor"));
         };
-        self.charge(nodes, mark)?;
+        self.charge(size, mark)?;
         let value = self
             .anchors
             .get(&id)
             .map_or(Value::Null, |(v, _)| v.clone());
         if self.wants_key() {
             let key = value_key(&value).map_err(|m| YamlError::at(mark, m))?;
-            self.set_key(Key::Name(key, *mark));
+            self.set_key(Key::Name(key, *mark), size.bytes);
             return Ok(());
         }
-        self.finish(value, nodes, 0, mark)
+        self.finish(value, size, 0, mark)
     }
 
-    /// Counts nodes copied for anchors and aliases against [`MAX_COPIED_NODES`].
-    fn charge(&mut self, nodes: usize, mark: &Marker) -> Result<(), YamlError> {
-        self.copied_nodes += nodes;
-        if self.copied_nodes > MAX_COPIED_NODES {
+    /// Counts what anchors and aliases copy against [`MAX_COPIED_NODES`] and [`MAX_COPIED_BYTES`].
+    fn charge(&mut self, size: Size, mark: &Marker) -> Result<(), YamlError> {
+        self.copied += size;
+        if self.copied.nodes > MAX_COPIED_NODES {
             return Err(YamlError::at(
                 mark,
                 format!("anchors and aliases expand to more than {MAX_COPIED_NODES} nodes"),
             ));
         }
+        if self.copied.bytes > MAX_COPIED_BYTES {
+            return Err(YamlError::at(
+                mark,
+                format!(
+                    "anchors and aliases expand to more than {} MiB of scalars",
+                    MAX_COPIED_BYTES / 1024 / 1024
+                ),
+            ));
+        }
         Ok(())
     }
 
-    fn set_key(&mut self, new: Key) {
+    fn set_key(&mut self, new: Key, bytes: usize) {
         if let Some(Frame {
             kind: Kind::Map { key, .. },
-            nodes,
+            size,
             ..
         }) = self.stack.last_mut()
         {
             *key = Some(new);
-            *nodes += 1;
+            *size += Size { nodes: 1, bytes };
         }
     }
 
@@ -298,20 +331,20 @@ impl<'o> Composer<'o> {
     fn finish(
         &mut self,
         value: Value,
-        nodes: usize,
+        size: Size,
         anchor: usize,
         mark: &Marker,
     ) -> Result<(), YamlError> {
         if anchor != 0 {
-            self.charge(nodes, mark)?;
-            self.anchors.insert(anchor, (value.clone(), nodes));
+            self.charge(size, mark)?;
+            self.anchors.insert(anchor, (value.clone(), size));
         }
         let duplicates = self.opts.duplicate_keys;
         let Some(parent) = self.stack.last_mut() else {
             self.root = Some(value);
             return Ok(());
         };
-        parent.nodes += nodes;
+        parent.size += size;
         match &mut parent.kind {
             Kind::Seq(items) => items.push(value),
             Kind::Map { map, key, merged } => match key.take() {
@@ -574,6 +607,32 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
         }
         assert!(err(&text).message.contains("aliases expand"));
+    }
+
+    #[test]
+    fn aliases_of_a_huge_scalar_are_bounded_by_bytes() {
+        let big = "x".repeat(1024 * 1024);
+        let refs = vec!["*big"; 100].join(", ");
+        let text = format!("big: &big {big}\nrefs: [{refs}]\n");
+        let e = err(&text);
+        assert!(e.message.contains("MiB of scalars"), "{e}");
+        // A real amount of aliasing passes.
+        let few = format!("big: &big {big}\nrefs: [*big, *big]\n");
+        assert_eq!(one(&few)["refs"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_alias_budget_spans_the_stream() {
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..5 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            doc.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        // One document copies about 222,000 nodes: fine alone, not 10 times over.
+        assert!(load(&doc).is_ok());
+        let stream = vec![doc.as_str(); 10].join("---\n");
+        let e = super::super::split_load(&stream, &LoadOptions::default()).unwrap_err();
+        assert!(e.message.contains("aliases expand"), "{e}");
     }
 
     #[test]
