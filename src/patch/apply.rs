@@ -6,6 +6,7 @@ use anyhow::{anyhow, bail};
 use serde_json::{Map, Value};
 
 use super::json6902::type_name;
+use super::redact::Redact;
 use super::spec::{Patch, PatchBody, PatchOptions, Target};
 use super::target::{ResId, Scope, closest};
 use super::{SchemaRegistry, SmpMode, is_delete_patch, strategic_merge};
@@ -104,12 +105,33 @@ enum Outcome {
     Deleted,
 }
 
+/// Whether values of this object (or of an SMP shaped like one) must never appear in an error:
+/// a core-group Secret, any version.
+fn is_secret(value: &Value) -> bool {
+    value.get("kind").and_then(Value::as_str) == Some("Secret")
+        && value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_none_or(|v| !v.contains('/'))
+}
+
+/// The one redaction rule: an engine error about a Secret never shows the values it quotes
+/// (from the object or from the patch); it says so instead.
+fn describe(error: &impl Redact, secret: bool) -> String {
+    match error.redacted().filter(|_| secret) {
+        Some(text) => format!("{text} (values of a Secret are not shown)"),
+        None => error.to_string(),
+    }
+}
+
 fn apply_one(
     object: &mut Object,
     patch: &Patch,
     registry: &SchemaRegistry,
     mode: SmpMode,
 ) -> Result<Outcome, String> {
+    let secret = is_secret(&object.value)
+        || matches!(&patch.body, PatchBody::Strategic(smp) if is_secret(smp));
     let new = match &patch.body {
         PatchBody::Strategic(smp) => {
             if is_delete_patch(smp) {
@@ -123,12 +145,14 @@ fn apply_one(
                     .unwrap_or_default()
             };
             let schema = registry.lookup(field("apiVersion"), field("kind"));
-            let mut new =
-                strategic_merge(&object.value, smp, schema, mode).map_err(|e| e.to_string())?;
+            let mut new = strategic_merge(&object.value, smp, schema, mode)
+                .map_err(|e| describe(&e, secret))?;
             restore_identity(&mut new, &object.value, patch.options);
             new
         }
-        PatchBody::Json6902(ops) => ops.patched(&object.value).map_err(|e| e.to_string())?,
+        PatchBody::Json6902(ops) => ops
+            .patched(&object.value)
+            .map_err(|e| describe(&e, secret))?,
     };
     check_identity(&object.value, &new)?;
     if new == object.value {
@@ -677,6 +701,127 @@ spec: {backoffLimit: 1}
             err.ends_with("\"settings\" in namespace \"prod\": the patch removed metadata.name"),
             "{err}"
         );
+    }
+
+    const SECRET: &str = r#"
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: prod
+  ownerReferences: [{apiVersion: v1, kind: Pod, name: owner, uid: u-s3cr3t-uid}]
+data: {password: aHVudGVyMg==}
+stringData: {token: s3cr3t-token}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: prod}
+data: {a: "1"}
+"#;
+
+    fn assert_hidden(err: &str, secrets: &[&str], path: &str) {
+        for secret in secrets {
+            assert!(!err.contains(secret), "{secret:?} leaked: {err}");
+        }
+        assert!(err.contains(path), "no {path:?} in: {err}");
+        assert!(err.ends_with("(values of a Secret are not shown)"), "{err}");
+    }
+
+    #[test]
+    fn failed_tests_on_a_secret_name_the_path_not_the_values() {
+        let mut objs = objects(SECRET);
+        let data = "target: {kind: Secret, name: db}\npatch: [{op: test, path: /data/password, value: x-guess}]\n";
+        let err = run(&mut objs, &[('j', data)], &CTX).expect_err("test fails");
+        assert_hidden(&err, &["aHVudGVyMg==", "x-guess"], "/data/password");
+        assert_eq!(
+            err,
+            "patch file ./p1.yaml, document 1: v1 Secret \"db\" in namespace \"prod\": op 1 \
+             (test /data/password): test failed: the values differ (values of a Secret are not \
+             shown)"
+        );
+        let string_data = "patch: '[{op: test, path: /stringData/token, value: {guess: 1}}]'\ntarget: {kind: Secret}\n";
+        let err = run(&mut objs, &[('k', string_data)], &CTX).expect_err("test fails");
+        assert_hidden(&err, &["s3cr3t-token", "guess"], "/stringData/token");
+        // Value-free messages about a Secret stay as they are.
+        let missing = "target: {kind: Secret}\npatch: [{op: test, path: /data/nope, value: x}]\n";
+        let err = run(&mut objs, &[('j', missing)], &CTX).expect_err("no such path");
+        assert!(
+            err.ends_with("op 1 (test /data/nope): path not found"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn smp_errors_on_a_secret_withhold_quoted_values() {
+        let apimachinery = PatchContext {
+            mode: SmpMode::Apimachinery,
+            ..CTX
+        };
+        let mut objs = objects(SECRET);
+        // apimachinery quotes the whole patch map of an unknown directive.
+        let bad = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod}\nstringData: {token: new-s3cr3t, $patch: bogus-s3cr3t}\n";
+        let err = run(&mut objs, &[('s', bad)], &apimachinery).expect_err("bad directive");
+        assert_hidden(&err, &["new-s3cr3t", "bogus-s3cr3t"], "stringData");
+        assert!(
+            err.ends_with(
+                "stringData: unknown patch type: <hidden> in map: <hidden> (values of a Secret \
+                 are not shown)"
+            ),
+            "{err}"
+        );
+        // A list element's key value in the error path is a value too.
+        let kind = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod, ownerReferences: [{uid: u-s3cr3t-uid, name: {a: 1}}]}\n";
+        let err = run(&mut objs, &[('s', kind)], &CTX).expect_err("kind mismatch");
+        assert_hidden(
+            &err,
+            &["u-s3cr3t-uid"],
+            "metadata.ownerReferences[uid=<hidden>].name",
+        );
+        let retain = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod, ownerReferences: [{uid: u-s3cr3t-uid, $retainKeys: 5}]}\n";
+        let err = run(&mut objs, &[('s', retain)], &apimachinery).expect_err("bad retainKeys");
+        assert_hidden(
+            &err,
+            &["u-s3cr3t-uid"],
+            "metadata.ownerReferences[uid=<hidden>]: invalid patch format of retainKeys",
+        );
+        // `$setElementOrder` errors quote both lists.
+        let order = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod, $setElementOrder/finalizers: [a], finalizers: [s3cr3t-fin, a]}\n";
+        let err = run(&mut objs, &[('s', order)], &apimachinery).expect_err("bad order");
+        assert_hidden(
+            &err,
+            &["s3cr3t-fin"],
+            "metadata.finalizers: The order in patch list",
+        );
+        // kustomize quotes an unknown `$patch` value.
+        let strategy = "patch: '{data: {$patch: s3cr3t-strategy}}'\ntarget: {kind: Secret}\n";
+        let err = run(&mut objs, &[('k', strategy)], &CTX).expect_err("bad strategy");
+        assert_hidden(&err, &["s3cr3t-strategy"], "data: unknown patch strategy");
+    }
+
+    #[test]
+    fn errors_on_other_objects_keep_their_values() {
+        let mut objs = objects(SECRET);
+        let j = "target: {kind: ConfigMap}\npatch: [{op: test, path: /data/a, value: x}]\n";
+        let err = run(&mut objs, &[('j', j)], &CTX).expect_err("test fails");
+        assert_eq!(
+            err,
+            "patch file ./p1.yaml, document 1: v1 ConfigMap \"settings\" in namespace \"prod\": \
+             op 1 (test /data/a): test failed: expected \"x\", found \"1\""
+        );
+        let apimachinery = PatchContext {
+            mode: SmpMode::Apimachinery,
+            ..CTX
+        };
+        let s = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: prod}\ndata: {b: x, $patch: bogus}\n";
+        let err = run(&mut objs, &[('s', s)], &apimachinery).expect_err("bad directive");
+        assert!(
+            err.ends_with("data: unknown patch type: bogus in map: map[$patch:bogus b:x]"),
+            "{err}"
+        );
+        // Not the core group: not a Secret.
+        let lookalike = is_secret(&json!({"apiVersion": "example.com/v1", "kind": "Secret"}));
+        assert!(!lookalike);
+        assert!(is_secret(&json!({"apiVersion": "v1", "kind": "Secret"})));
     }
 
     #[test]

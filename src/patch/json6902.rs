@@ -14,6 +14,8 @@
 use json_patch::{PatchErrorKind, PatchOperation};
 use serde_json::Value;
 
+use super::redact::{Quote, Quoted, Redact};
+
 /// One parsed RFC 6902 patch document.
 #[derive(Clone, Debug)]
 pub struct JsonPatch {
@@ -41,9 +43,29 @@ pub enum JsonPatchError {
         op: usize,
         /// The op name and its paths, e.g. `replace /spec/replicas`.
         summary: String,
-        /// What went wrong.
-        message: String,
+        /// What went wrong, with or without the values it quotes.
+        message: Quoted,
     },
+}
+
+impl Redact for JsonPatchError {
+    fn redacted(&self) -> Option<String> {
+        let Self::Failed {
+            op,
+            summary,
+            message,
+        } = self
+        else {
+            // Parse errors happen before any object is seen and name no value of one.
+            return None;
+        };
+        let plain = Self::Failed {
+            op: *op,
+            summary: summary.clone(),
+            message: Quoted::plain(message.redacted()?),
+        };
+        Some(plain.to_string())
+    }
 }
 
 impl JsonPatch {
@@ -85,7 +107,8 @@ impl JsonPatch {
     pub fn patched(&self, doc: &Value) -> Result<Value, JsonPatchError> {
         let mut work = doc.clone();
         for (index, op) in self.ops.iter().enumerate() {
-            let fail = |message: String| JsonPatchError::Failed {
+            // Only `test` quotes values; every other message names paths and types.
+            let fail = |message: Quoted| JsonPatchError::Failed {
                 op: index,
                 summary: summary(op),
                 message,
@@ -93,14 +116,11 @@ impl JsonPatch {
             if let PatchOperation::Test(t) = op {
                 match work.pointer(t.path.as_str()) {
                     Some(found) if json_eq(found, &t.value) => {}
-                    Some(found) => {
-                        return Err(fail(format!(
-                            "test failed: expected {}, found {}",
-                            short(&t.value),
-                            short(found)
-                        )));
+                    Some(found) => return Err(fail(test_failed(&t.value, found))),
+                    None => {
+                        let why = diagnose(&work, t.path.as_str(), Need::Existing);
+                        return Err(fail(Quoted::plain(why)));
                     }
-                    None => return Err(fail(diagnose(&work, t.path.as_str(), Need::Existing))),
                 }
                 continue;
             }
@@ -108,11 +128,26 @@ impl JsonPatch {
             let before = matches!(op, PatchOperation::Move(_)).then(|| work.clone());
             if let Err(e) = json_patch::patch_unsafe(&mut work, std::slice::from_ref(op)) {
                 let state = before.as_ref().unwrap_or(&work);
-                return Err(fail(explain(state, op, &e.kind)));
+                return Err(fail(Quoted::plain(explain(state, op, &e.kind))));
             }
         }
         Ok(work)
     }
+}
+
+/// A failed `test`: both values, or (withheld) just that they differ; the path is in the summary.
+fn test_failed(expected: &Value, found: &Value) -> Quoted {
+    Quoted::new(|q: Quote| {
+        if q.hides() {
+            "test failed: the values differ".to_owned()
+        } else {
+            format!(
+                "test failed: expected {}, found {}",
+                short(expected),
+                short(found)
+            )
+        }
+    })
 }
 
 /// What a pointer must resolve to for the op to succeed.
@@ -385,6 +420,33 @@ mod tests {
             ),
             "op 1 (move /spec/x from /spec): cannot move a value into one of its own children"
         );
+    }
+
+    #[test]
+    fn only_failed_tests_quote_values_and_they_can_be_withheld() {
+        use crate::patch::redact::Redact;
+        let doc = json!({"data": {"password": "aHVudGVyMg=="}});
+        let failed = run(
+            doc.clone(),
+            json!([{"op": "test", "path": "/data/password", "value": "x"}]),
+        )
+        .expect_err("test fails");
+        assert_eq!(
+            failed.to_string(),
+            "op 1 (test /data/password): test failed: expected \"x\", found \"aHVudGVyMg==\""
+        );
+        assert_eq!(
+            failed.redacted().as_deref(),
+            Some("op 1 (test /data/password): test failed: the values differ")
+        );
+        for ops in [
+            json!([{"op": "test", "path": "/data/nope", "value": "x"}]),
+            json!([{"op": "replace", "path": "/data/password/x", "value": "y"}]),
+            json!([{"op": "copy", "from": "/data/nope", "path": "/data/x"}]),
+        ] {
+            let e = run(doc.clone(), ops).expect_err("fails");
+            assert_eq!(e.redacted(), None, "{e}");
+        }
     }
 
     #[test]

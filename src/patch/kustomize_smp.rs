@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use super::redact::Quote;
 use super::schema::{ListStrategy, TypeSchema};
 use super::smp_common::{AtPath, DIRECTIVE, MAX_DEPTH, SmpError};
 
@@ -112,10 +113,12 @@ fn parse_directive(v: &Value) -> Result<Directive, SmpError> {
         Some("merge") => Ok(Directive::Merge),
         Some("replace") => Ok(Directive::Replace),
         Some("delete") => Ok(Directive::Delete),
-        other => Err(SmpError::new(format!(
-            "unknown patch strategy '{}'",
-            other.unwrap_or("")
-        ))),
+        other => Err(SmpError::quoting(|q| {
+            format!(
+                "unknown patch strategy '{}'",
+                q.value(|| other.unwrap_or("").to_owned())
+            )
+        })),
     }
 }
 
@@ -440,7 +443,7 @@ impl Walker {
             };
             let merged = self
                 .walk(dest_value, p, item_schema, depth + 1)
-                .at_item(|| format!("{key}={k}"))?;
+                .at_item(|q| format!("{key}={}", q.value(|| k.clone())))?;
             let merged = match merged {
                 Some(Value::Object(mut m)) if !m.is_empty() => {
                     if !m.contains_key(key) {
@@ -523,7 +526,7 @@ impl Walker {
                 }
                 continue;
             }
-            let desc = || describe(keys, &tuple);
+            let desc = |q| describe(q, keys, &tuple);
             let replace = elem.get(DIRECTIVE).and_then(Value::as_str) == Some("replace");
             match exact {
                 // As for single-key lists, kyaml leaves the original element in place.
@@ -582,7 +585,7 @@ impl Walker {
             };
             let added = self
                 .walk(None, Some(elem), item_schema, depth + 1)
-                .at_item(|| describe(keys, &tuple))?;
+                .at_item(|q| describe(q, keys, &tuple))?;
             out.extend(added.filter(|v| !is_empty_map(v)));
         }
         Ok(out)
@@ -593,11 +596,11 @@ fn is_empty_map(v: &Value) -> bool {
     v.as_object().is_some_and(JsonMap::is_empty)
 }
 
-fn describe(keys: &[Box<str>], tuple: &[String]) -> String {
+fn describe(q: Quote, keys: &[Box<str>], tuple: &[String]) -> String {
     keys.iter()
         .zip(tuple)
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|(k, v)| format!("{k}={}", q.value(|| v.clone())))
         .collect::<Vec<_>>()
         .join(",")
 }

@@ -18,6 +18,7 @@
 pub mod apply;
 pub mod json6902;
 pub mod kustomize_smp;
+mod redact;
 pub mod schema;
 mod smp_common;
 pub mod spec;

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use super::redact::{Quote, Quoted, Redact};
+
 pub(crate) const DIRECTIVE: &str = "$patch";
 pub(crate) const RETAIN_KEYS: &str = "$retainKeys";
 pub(crate) const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList";
@@ -36,32 +38,49 @@ pub enum SmpMode {
 #[derive(Debug, Clone)]
 enum PathSeg {
     Field(String),
-    Item(String),
+    /// A list element, described by its key values (which are values, so may be withheld).
+    Item(Quoted),
 }
 
 /// A failed strategic merge: the upstream error text plus where in the object it happened.
+///
+/// Messages and item descriptions that quote values are built through a [`Quote`], so that
+/// [`Redact::redacted`] can render the error without them.
 #[derive(Debug, Clone)]
 pub struct SmpError {
     /// Innermost segment first; errors gain segments while they unwind.
     path: Vec<PathSeg>,
-    message: String,
+    message: Quoted,
 }
 
 impl SmpError {
+    /// An error whose message quotes no value (use [`SmpError::quoting`] otherwise).
     pub(crate) fn new(message: impl Into<String>) -> Self {
         Self {
             path: Vec::new(),
-            message: message.into(),
+            message: Quoted::plain(message),
+        }
+    }
+
+    /// An error whose message quotes values, each rendered through the given [`Quote`].
+    pub(crate) fn quoting(build: impl Fn(Quote) -> String) -> Self {
+        Self {
+            path: Vec::new(),
+            message: Quoted::new(build),
         }
     }
 
     /// The upstream (apimachinery or kustomize) error text, without the location.
     pub fn message(&self) -> &str {
-        &self.message
+        self.message.full()
     }
 
     /// Location of the failing field, e.g. `spec.template.spec.containers[name=app].ports`.
     pub fn path(&self) -> String {
+        self.render_path(false)
+    }
+
+    fn render_path(&self, hide: bool) -> String {
         let mut out = String::new();
         for seg in self.path.iter().rev() {
             match seg {
@@ -73,22 +92,41 @@ impl SmpError {
                 }
                 PathSeg::Item(desc) => {
                     out.push('[');
-                    out.push_str(desc);
+                    out.push_str(desc.render(hide));
                     out.push(']');
                 }
             }
         }
         out
     }
+
+    fn render(&self, hide: bool) -> String {
+        let message = self.message.render(hide);
+        if self.path.is_empty() {
+            message.to_owned()
+        } else {
+            format!("{}: {message}", self.render_path(hide))
+        }
+    }
+
+    fn quotes_values(&self) -> bool {
+        self.message.redacted().is_some()
+            || self.path.iter().any(|seg| match seg {
+                PathSeg::Item(desc) => desc.redacted().is_some(),
+                PathSeg::Field(_) => false,
+            })
+    }
 }
 
 impl fmt::Display for SmpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "{}: {}", self.path(), self.message)
-        }
+        f.write_str(&self.render(false))
+    }
+}
+
+impl Redact for SmpError {
+    fn redacted(&self) -> Option<String> {
+        self.quotes_values().then(|| self.render(true))
     }
 }
 
@@ -97,7 +135,8 @@ impl std::error::Error for SmpError {}
 /// Adds path segments to errors as they propagate out of nested merges.
 pub(crate) trait AtPath {
     fn at_field(self, name: &str) -> Self;
-    fn at_item(self, desc: impl FnOnce() -> String) -> Self;
+    /// `desc` describes the element, rendering its key values through the [`Quote`].
+    fn at_item(self, desc: impl Fn(Quote) -> String) -> Self;
 }
 
 impl<T> AtPath for Result<T, SmpError> {
@@ -108,9 +147,9 @@ impl<T> AtPath for Result<T, SmpError> {
         })
     }
 
-    fn at_item(self, desc: impl FnOnce() -> String) -> Self {
+    fn at_item(self, desc: impl Fn(Quote) -> String) -> Self {
         self.map_err(|mut e| {
-            e.path.push(PathSeg::Item(desc()));
+            e.path.push(PathSeg::Item(Quoted::new(desc)));
             e
         })
     }
@@ -153,23 +192,33 @@ impl Key {
     }
 }
 
-/// Go's `%v` rendering of a decoded JSON value, for error messages that quote values.
-pub(crate) fn go_fmt(v: &Value) -> String {
+/// Go's `%v` rendering of a decoded JSON value, for error messages that quote values; only
+/// through a [`Quote`], which may withhold it.
+pub(crate) fn go_fmt(q: Quote, v: &Value) -> String {
+    q.value(|| go_fmt_value(v))
+}
+
+/// [`go_fmt`] of a mapping.
+pub(crate) fn go_fmt_map(q: Quote, m: &Map<String, Value>) -> String {
+    q.value(|| go_fmt_mapping(m))
+}
+
+fn go_fmt_value(v: &Value) -> String {
     match v {
         Value::Null => "<nil>".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
         Value::Array(a) => {
-            let parts: Vec<String> = a.iter().map(go_fmt).collect();
+            let parts: Vec<String> = a.iter().map(go_fmt_value).collect();
             format!("[{}]", parts.join(" "))
         }
-        Value::Object(m) => go_fmt_map(m),
+        Value::Object(m) => go_fmt_mapping(m),
     }
 }
 
-pub(crate) fn go_fmt_map(m: &Map<String, Value>) -> String {
-    let mut parts: Vec<(&String, String)> = m.iter().map(|(k, v)| (k, go_fmt(v))).collect();
+fn go_fmt_mapping(m: &Map<String, Value>) -> String {
+    let mut parts: Vec<(&String, String)> = m.iter().map(|(k, v)| (k, go_fmt_value(v))).collect();
     parts.sort_by(|a, b| a.0.cmp(b.0));
     let parts: Vec<String> = parts.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
     format!("map[{}]", parts.join(" "))
@@ -189,11 +238,11 @@ pub(crate) fn go_type_name(v: &Value) -> &'static str {
 }
 
 /// Describes a list element for error paths: `name=app`, or the value of a scalar.
-pub(crate) fn item_desc(key_name: &str, value: &Value) -> String {
+pub(crate) fn item_desc(q: Quote, key_name: &str, value: &Value) -> String {
     if key_name.is_empty() {
-        go_fmt(value)
+        go_fmt(q, value)
     } else {
-        format!("{key_name}={}", go_fmt(value))
+        format!("{key_name}={}", go_fmt(q, value))
     }
 }
 
@@ -215,20 +264,25 @@ mod tests {
         let e: Result<(), SmpError> = Err(SmpError::new("boom"));
         let e = e
             .at_field("ports")
-            .at_item(|| "name=app".into())
+            .at_item(|q| format!("name={}", q.value(|| "app".into())))
             .at_field("containers")
             .at_field("spec")
             .unwrap_err();
         assert_eq!(e.path(), "spec.containers[name=app].ports");
         assert_eq!(e.to_string(), "spec.containers[name=app].ports: boom");
+        assert_eq!(
+            e.redacted().as_deref(),
+            Some("spec.containers[name=<hidden>].ports: boom")
+        );
+        let plain: Result<(), SmpError> = Err(SmpError::new("boom"));
+        assert_eq!(plain.at_field("spec").unwrap_err().redacted(), None);
     }
 
     #[test]
     fn go_formatting() {
-        assert_eq!(
-            go_fmt(&json!({"b": [1, "x"], "a": null})),
-            "map[a:<nil> b:[1 x]]"
-        );
+        let shown = Quoted::new(|q| go_fmt(q, &json!({"b": [1, "x"], "a": null})));
+        assert_eq!(shown.full(), "map[a:<nil> b:[1 x]]");
+        assert_eq!(shown.redacted(), Some("<hidden>"));
         assert!(is_delete_patch(&json!({"$patch": "delete"})));
         assert!(!is_delete_patch(&json!({"$patch": "replace"})));
     }

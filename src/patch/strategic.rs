@@ -98,21 +98,22 @@ fn bad_arg_type(expected: &str, actual: &Value) -> SmpError {
 }
 
 fn no_merge_key(m: &JsonMap, key: &str) -> SmpError {
-    SmpError::new(format!(
-        "map: {} does not contain declared merge key: {key}",
-        go_fmt_map(m)
-    ))
+    SmpError::quoting(|q| {
+        format!(
+            "map: {} does not contain declared merge key: {key}",
+            go_fmt_map(q, m)
+        )
+    })
 }
 
 fn bad_patch_type(directive: &Value, m: &JsonMap) -> SmpError {
-    let shown = match directive {
-        Value::String(s) => s.clone(),
-        other => format!("%!s({}={})", go_type_name(other), go_fmt(other)),
-    };
-    SmpError::new(format!(
-        "unknown patch type: {shown} in map: {}",
-        go_fmt_map(m)
-    ))
+    SmpError::quoting(|q| {
+        let shown = match directive {
+            Value::String(s) => q.value(|| s.clone()),
+            other => format!("%!s({}={})", go_type_name(other), go_fmt(q, other)),
+        };
+        format!("unknown patch type: {shown} in map: {}", go_fmt_map(q, m))
+    })
 }
 
 /// `$deleteFromPrimitiveList/<f>` → `f` (apimachinery `extractKey`).
@@ -481,11 +482,13 @@ fn validate_patch_with_order(
         si += 1;
     }
     if pi < non_delete.len() && si >= order.len() {
-        return Err(SmpError::new(format!(
-            "The order in patch list:\n{}\n doesn't match {SET_ELEMENT_ORDER} list:\n{}\n",
-            go_fmt(&Value::Array(patch.to_vec())),
-            go_fmt(&Value::Array(order.to_vec()))
-        )));
+        return Err(SmpError::quoting(|q| {
+            format!(
+                "The order in patch list:\n{}\n doesn't match {SET_ELEMENT_ORDER} list:\n{}\n",
+                go_fmt(q, &Value::Array(patch.to_vec())),
+                go_fmt(q, &Value::Array(order.to_vec()))
+            )
+        }));
     }
     Ok(())
 }
@@ -516,11 +519,10 @@ fn slice_element_type(lists: &[&[Value]]) -> Result<GoType, SmpError> {
             }
             None => seen = Some(t),
             Some(prev) if prev != t => {
-                let all: Vec<Value> = lists.iter().map(|l| Value::Array(l.to_vec())).collect();
-                return Err(SmpError::new(format!(
-                    "list element types are not identical: {}",
-                    go_fmt(&Value::Array(all))
-                )));
+                let all = Value::Array(lists.iter().map(|l| Value::Array(l.to_vec())).collect());
+                return Err(SmpError::quoting(|q| {
+                    format!("list element types are not identical: {}", go_fmt(q, &all))
+                }));
             }
             Some(_) => {}
         }
@@ -790,7 +792,7 @@ fn merge_by_key(
             Some(&i) => {
                 if let Value::Object(target) = &mut original[i] {
                     *target = merge_map(std::mem::take(target), m, item_schema, depth + 1)
-                        .at_item(|| item_desc(merge_key, value))?;
+                        .at_item(|q| item_desc(q, merge_key, value))?;
                 }
             }
             None => {
@@ -910,6 +912,49 @@ mod tests {
                 "map: map[name:http] does not contain declared merge key: containerPort"
             )
         );
+    }
+
+    #[test]
+    fn quoted_values_have_a_redacted_form() {
+        use crate::patch::redact::Redact;
+        let original = deployment(json!([{"name": "app", "ports": [{"containerPort": 80}]}]));
+        let patch = deployment(json!([{"name": "app", "ports": [{"name": "s3cr3t"}]}]));
+        let err = apply_to(&original, &patch).expect_err("missing merge key");
+        assert!(
+            err.to_string()
+                .contains("[name=app].ports: map: map[name:s3cr3t]")
+        );
+        assert_eq!(
+            err.redacted().as_deref(),
+            Some(
+                "spec.template.spec.containers[name=<hidden>].ports: map: <hidden> does not \
+                 contain declared merge key: containerPort"
+            )
+        );
+        let mixed = json!({"metadata": {"finalizers": ["s3cr3t", 1]}});
+        let with_finalizer = json!({"metadata": {"finalizers": ["f"]}});
+        let err = apply_to(&with_finalizer, &mixed).expect_err("mixed types");
+        assert_eq!(
+            err.to_string(),
+            "metadata.finalizers: list element types are not identical: [[f] [s3cr3t 1]]"
+        );
+        assert_eq!(
+            err.redacted().as_deref(),
+            Some("metadata.finalizers: list element types are not identical: <hidden>")
+        );
+        let bad = json!({"spec": {"$patch": 7, "replicas": 1}});
+        let err = apply_to(&original, &bad).expect_err("bad directive");
+        assert_eq!(
+            err.to_string(),
+            "spec: unknown patch type: %!s(int64=7) in map: map[$patch:7 replicas:1]"
+        );
+        assert_eq!(
+            err.redacted().as_deref(),
+            Some("spec: unknown patch type: %!s(int64=<hidden>) in map: <hidden>")
+        );
+        let plain = json!({"spec": {"$retainKeys": ["replicas"], "paused": true}});
+        let err = apply_to(&original, &plain).expect_err("retainKeys");
+        assert_eq!(err.redacted(), None, "nothing to withhold");
     }
 
     #[test]

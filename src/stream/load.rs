@@ -612,7 +612,7 @@ mod tests {
     #[test]
     fn aliases_of_a_huge_scalar_are_bounded_by_bytes() {
         let big = "x".repeat(1024 * 1024);
-        let refs = vec!["*big"; 100].join(", ");
+        let refs = ["*big"; 100].join(", ");
         let text = format!("big: &big {big}\nrefs: [{refs}]\n");
         let e = err(&text);
         assert!(e.message.contains("MiB of scalars"), "{e}");
@@ -630,7 +630,7 @@ mod tests {
         }
         // One document copies about 222,000 nodes: fine alone, not 10 times over.
         assert!(load(&doc).is_ok());
-        let stream = vec![doc.as_str(); 10].join("---\n");
+        let stream = [doc.as_str(); 10].join("---\n");
         let e = super::super::split_load(&stream, &LoadOptions::default()).unwrap_err();
         assert!(e.message.contains("aliases expand"), "{e}");
     }
