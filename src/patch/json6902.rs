@@ -14,6 +14,7 @@
 use json_patch::{PatchErrorKind, PatchOperation};
 use serde_json::Value;
 
+use super::bounds;
 use super::redact::{Quote, Quoted, Redact};
 
 /// One parsed RFC 6902 patch document.
@@ -106,6 +107,8 @@ impl JsonPatch {
     /// a patch document atomic.
     pub fn patched(&self, doc: &Value) -> Result<Value, JsonPatchError> {
         let mut work = doc.clone();
+        // An upper bound of the result's size: what it started with plus all that ops inserted.
+        let mut total = bounds::measure(&work).bytes;
         for (index, op) in self.ops.iter().enumerate() {
             // Only `test` quotes values; every other message names paths and types.
             let fail = |message: Quoted| JsonPatchError::Failed {
@@ -124,6 +127,10 @@ impl JsonPatch {
                 }
                 continue;
             }
+            if let Some((inserted, path)) = insertion(&work, op) {
+                bounds::check_insert(total, inserted, path).map_err(|e| fail(Quoted::plain(e)))?;
+                total = total.saturating_add(inserted.bytes);
+            }
             // Diagnose before applying: a failed `move` may already have removed its source.
             let before = matches!(op, PatchOperation::Move(_)).then(|| work.clone());
             if let Err(e) = json_patch::patch_unsafe(&mut work, std::slice::from_ref(op)) {
@@ -132,6 +139,23 @@ impl JsonPatch {
             }
         }
         Ok(work)
+    }
+}
+
+/// What `op` would insert into `doc` and where, measured before it runs (a `move` adds depth,
+/// not size).
+fn insertion<'a>(doc: &Value, op: &'a PatchOperation) -> Option<(bounds::Measure, &'a str)> {
+    match op {
+        PatchOperation::Add(a) => Some((bounds::measure(&a.value), a.path.as_str())),
+        PatchOperation::Replace(r) => Some((bounds::measure(&r.value), r.path.as_str())),
+        PatchOperation::Copy(c) => doc
+            .pointer(c.from.as_str())
+            .map(|v| (bounds::measure(v), c.path.as_str())),
+        PatchOperation::Move(m) => doc.pointer(m.from.as_str()).map(|v| {
+            let depth = bounds::measure(v).depth;
+            (bounds::Measure { bytes: 0, depth }, m.path.as_str())
+        }),
+        PatchOperation::Remove(_) | PatchOperation::Test(_) => None,
     }
 }
 
@@ -353,6 +377,38 @@ mod tests {
             Ok(v) => panic!("expected an error, got {v}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn copies_into_themselves_are_bounded_in_depth() {
+        // Each copy of /data/a into its own deepest leaf doubles the depth: 9 would reach 51,200.
+        let mut doc = json!({"data": {"a": {}}});
+        let mut leaf = String::from("/data/a");
+        let mut node = &mut doc["data"]["a"];
+        for _ in 0..100 {
+            node["n"] = json!({});
+            node = &mut node["n"];
+            leaf.push_str("/n");
+        }
+        let mut ops = Vec::new();
+        for _ in 0..9 {
+            ops.push(json!({"op": "copy", "from": "/data/a", "path": format!("{leaf}/c")}));
+            leaf = format!("{leaf}/c{}", &leaf["/data/a".len()..]);
+        }
+        let e = err(doc, Value::Array(ops));
+        assert!(e.contains("would nest deeper than 512 levels"), "{e}");
+    }
+
+    #[test]
+    fn doubling_copies_are_bounded_in_size() {
+        let mut doc = json!({"data": {}});
+        doc["data"]["seed"] = json!("x".repeat(1200));
+        let ops: Vec<Value> = (0..26)
+            .map(|i| json!({"op": "copy", "from": "/data", "path": format!("/data/c{i}")}))
+            .collect();
+        let e = err(doc, Value::Array(ops));
+        assert!(e.contains("the result would exceed 64 MiB"), "{e}");
+        assert!(e.starts_with("op "), "names the op: {e}");
     }
 
     #[test]

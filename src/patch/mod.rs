@@ -16,6 +16,7 @@
 //! - JSON 6902 follows the RFC where kustomize's evanphx v4 is lenient (see `json6902`).
 
 pub mod apply;
+mod bounds;
 pub mod json6902;
 pub mod kustomize_smp;
 mod redact;
