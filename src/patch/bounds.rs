@@ -4,16 +4,21 @@
 
 use serde_json::Value;
 
-/// The largest object a patch may produce, counting scalar bytes and keys (64 MiB; the largest
-/// CRDs users install are a few MB).
+/// The largest object a patch may produce, as estimated memory (64 MiB; the largest CRDs users
+/// install take a few MB of YAML).
 pub const MAX_PATCHED_BYTES: usize = 64 * 1024 * 1024;
 /// The deepest nesting a patch may produce (objects from YAML are at most 256 deep).
 pub const MAX_PATCHED_DEPTH: usize = 512;
 
+/// What one node costs in memory besides its text: a `Value`, its slot in a list or map.
+const NODE_BYTES: usize = 64;
+/// What one mapping key costs besides its text: its `String` and its map entry.
+const KEY_BYTES: usize = 48;
+
 /// How much a value holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Measure {
-    /// Scalar bytes and keys, plus one per node.
+    /// An estimate of the memory it takes: scalar and key bytes plus a cost per node and key.
     pub bytes: usize,
     /// Levels of nesting (a scalar is 0).
     pub depth: usize,
@@ -25,17 +30,17 @@ pub fn measure(value: &Value) -> Measure {
     let mut stack: Vec<(&Value, usize)> = vec![(value, 0)];
     while let Some((v, depth)) = stack.pop() {
         out.depth = out.depth.max(depth);
-        out.bytes = out.bytes.saturating_add(1);
+        out.bytes = out.bytes.saturating_add(NODE_BYTES);
         match v {
             Value::String(s) => out.bytes = out.bytes.saturating_add(s.len()),
             Value::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
             Value::Object(map) => {
                 for (k, item) in map {
-                    out.bytes = out.bytes.saturating_add(k.len());
+                    out.bytes = out.bytes.saturating_add(KEY_BYTES + k.len());
                     stack.push((item, depth + 1));
                 }
             }
-            _ => out.bytes = out.bytes.saturating_add(8),
+            _ => {}
         }
         if out.bytes > MAX_PATCHED_BYTES || out.depth > MAX_PATCHED_DEPTH {
             break;
@@ -72,7 +77,7 @@ mod tests {
         assert_eq!(
             measure(&json!({"a": "xy", "b": [1, {"c": null}]})),
             Measure {
-                bytes: 27,
+                bytes: 6 * NODE_BYTES + 3 * KEY_BYTES + 3 + 2,
                 depth: 3
             }
         );
