@@ -167,7 +167,7 @@ fn many_documents_each_just_under_the_alias_budget() {
         .collect();
     let input = manifests(tmp.path(), &body.join("---\n"));
     let run = helm_x(tmp.path(), &["template", "r", &input]);
-    refused(&run, &["objects.yaml", "aliases expand"]);
+    refused(&run, &["objects.yaml", "expand to more than"]);
 }
 
 #[test]

@@ -300,14 +300,16 @@ impl<'o> Composer<'o> {
         if self.copied.nodes > MAX_COPIED_NODES {
             return Err(YamlError::at(
                 mark,
-                format!("anchors and aliases expand to more than {MAX_COPIED_NODES} nodes"),
+                format!(
+                    "anchors and aliases of this stream (all its documents) expand to more than {MAX_COPIED_NODES} nodes"
+                ),
             ));
         }
         if self.copied.bytes > MAX_COPIED_BYTES {
             return Err(YamlError::at(
                 mark,
                 format!(
-                    "anchors and aliases expand to more than {} MiB of scalars",
+                    "anchors and aliases of this stream (all its documents) expand to more than {} MiB of scalars",
                     MAX_COPIED_BYTES / 1024 / 1024
                 ),
             ));
@@ -606,7 +608,7 @@ mod tests {
             let refs = vec![format!("*a{}", i - 1); 10].join(", ");
             text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
         }
-        assert!(err(&text).message.contains("aliases expand"));
+        assert!(err(&text).message.contains("expand to more than"));
     }
 
     #[test]
@@ -632,7 +634,7 @@ mod tests {
         assert!(load(&doc).is_ok());
         let stream = [doc.as_str(); 10].join("---\n");
         let e = super::super::split_load(&stream, &LoadOptions::default()).unwrap_err();
-        assert!(e.message.contains("aliases expand"), "{e}");
+        assert!(e.message.contains("expand to more than"), "{e}");
     }
 
     #[test]
