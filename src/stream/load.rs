@@ -11,11 +11,11 @@ use super::resolve::{Scalar, go_float32_key, resolve_plain};
 
 /// Deeper nesting is refused: `Value`'s drop, comparison and our emitter recurse.
 const MAX_DEPTH: usize = 256;
-/// Nodes that anchors and aliases may copy in one stream (all its documents together); stops
-/// "billion laughs".
+/// Nodes that anchors and aliases may copy in one run of helm-x (every document of every stream
+/// it reads, together); stops "billion laughs".
 pub const MAX_COPIED_NODES: usize = 1_000_000;
-/// Scalar bytes (keys included) that anchors and aliases may copy in one stream: a few aliases of
-/// one huge scalar cost memory without costing nodes.
+/// Scalar bytes (keys included) that anchors and aliases may copy in one run: a few aliases of one
+/// huge scalar cost memory without costing nodes.
 pub const MAX_COPIED_BYTES: usize = 64 * 1024 * 1024;
 
 /// What a node holds, for the alias budget.
@@ -23,6 +23,12 @@ pub const MAX_COPIED_BYTES: usize = 64 * 1024 * 1024;
 struct Size {
     nodes: usize,
     bytes: usize,
+}
+
+thread_local! {
+    /// What anchors and aliases copied so far. helm-x reads all its input on one thread in one
+    /// process per run, so this is the run's budget (and each test's, as tests get threads).
+    static COPIED: std::cell::Cell<Size> = const { std::cell::Cell::new(Size { nodes: 0, bytes: 0 }) };
 }
 
 impl std::ops::AddAssign for Size {
@@ -169,7 +175,6 @@ pub(super) struct Composer<'o> {
     opts: &'o LoadOptions,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Value, Size)>,
-    copied: Size,
     root: Option<Value>,
 }
 
@@ -179,7 +184,6 @@ impl<'o> Composer<'o> {
             opts,
             stack: Vec::new(),
             anchors: HashMap::new(),
-            copied: Size::default(),
             root: None,
         }
     }
@@ -191,12 +195,7 @@ impl<'o> Composer<'o> {
         mark: &Marker,
     ) -> Result<Option<Value>, YamlError> {
         match event {
-            Event::DocumentStart(_) => {
-                // The alias budget spans the stream: many documents just under it add up.
-                let copied = self.copied;
-                *self = Composer::new(self.opts);
-                self.copied = copied;
-            }
+            Event::DocumentStart(_) => *self = Composer::new(self.opts),
             Event::DocumentEnd => return Ok(Some(self.root.take().unwrap_or(Value::Null))),
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
             Event::Alias(id) => self.alias(id, mark)?,
@@ -296,20 +295,25 @@ impl<'o> Composer<'o> {
 
     /// Counts what anchors and aliases copy against [`MAX_COPIED_NODES`] and [`MAX_COPIED_BYTES`].
     fn charge(&mut self, size: Size, mark: &Marker) -> Result<(), YamlError> {
-        self.copied += size;
-        if self.copied.nodes > MAX_COPIED_NODES {
+        let copied = COPIED.with(|c| {
+            let mut now = c.get();
+            now += size;
+            c.set(now);
+            now
+        });
+        if copied.nodes > MAX_COPIED_NODES {
             return Err(YamlError::at(
                 mark,
                 format!(
-                    "anchors and aliases of this stream (all its documents) expand to more than {MAX_COPIED_NODES} nodes"
+                    "anchors and aliases of this run (all documents read) expand to more than {MAX_COPIED_NODES} nodes"
                 ),
             ));
         }
-        if self.copied.bytes > MAX_COPIED_BYTES {
+        if copied.bytes > MAX_COPIED_BYTES {
             return Err(YamlError::at(
                 mark,
                 format!(
-                    "anchors and aliases of this stream (all its documents) expand to more than {} MiB of scalars",
+                    "anchors and aliases of this run (all documents read) expand to more than {} MiB of scalars",
                     MAX_COPIED_BYTES / 1024 / 1024
                 ),
             ));
@@ -615,16 +619,16 @@ mod tests {
     fn aliases_of_a_huge_scalar_are_bounded_by_bytes() {
         let big = "x".repeat(1024 * 1024);
         let refs = ["*big"; 100].join(", ");
-        let text = format!("big: &big {big}\nrefs: [{refs}]\n");
-        let e = err(&text);
-        assert!(e.message.contains("MiB of scalars"), "{e}");
         // A real amount of aliasing passes.
         let few = format!("big: &big {big}\nrefs: [*big, *big]\n");
         assert_eq!(one(&few)["refs"].as_array().unwrap().len(), 2);
+        let text = format!("big: &big {big}\nrefs: [{refs}]\n");
+        let e = err(&text);
+        assert!(e.message.contains("MiB of scalars"), "{e}");
     }
 
     #[test]
-    fn the_alias_budget_spans_the_stream() {
+    fn the_alias_budget_spans_every_document_read() {
         let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..5 {
             let refs = vec![format!("*a{}", i - 1); 10].join(", ");
