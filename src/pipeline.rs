@@ -37,6 +37,9 @@ pub struct Prepared {
     pub args: HelmArgs,
     /// Holds the temporary chart and the post-render spec until helm is done with them.
     pub workdir: Option<WorkDir>,
+    /// The CRDs of a kustomization or manifests release, which must exist before helm maps the
+    /// custom resources beside them.
+    pub crds: Vec<Value>,
 }
 
 impl Prepared {
@@ -86,6 +89,7 @@ pub fn prepare(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
             post_render: None,
             args: inv.helm_args.clone(),
             workdir: None,
+            crds: Vec::new(),
         });
     }
     if source.is_chart() && !target.pre_render {
@@ -195,6 +199,7 @@ fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
         post_render: Some(hookup),
         args: inv.helm_args.without_post_renderer(),
         workdir: Some(workdir),
+        crds: Vec::new(),
     })
 }
 
@@ -234,12 +239,19 @@ impl Objects {
             notes: self.notes.as_deref(),
         }
         .write(&chart_dir)?;
+        let crds = if self.rendered_by_helm {
+            Vec::new()
+        } else {
+            let crds = self.documents.iter().filter(|d| d.is_crd());
+            crds.map(|d| d.value().clone()).collect()
+        };
         Ok(Prepared {
             chart: chart_dir.into(),
             chart_is_local: true,
             post_render: None,
             args: self.args,
             workdir: Some(self.workdir),
+            crds,
         })
     }
 }

@@ -5,6 +5,7 @@
 
 mod adopt;
 mod config;
+mod crds;
 mod discovery;
 mod release;
 
@@ -24,6 +25,7 @@ pub use adopt::{
     ReleaseRef,
 };
 pub use config::ClusterConfig;
+pub use crds::{CrdOwner, ESTABLISHED_TIMEOUT};
 pub use discovery::Capabilities;
 
 use discovery::{Discovered, ServedResource};

@@ -234,6 +234,11 @@ impl HelmArgs {
         self.has("no-hooks")
     }
 
+    /// `--take-ownership`: take existing objects whatever owns them.
+    pub fn take_ownership(&self) -> bool {
+        self.has("take-ownership")
+    }
+
     /// `--output-dir`: `helm template` writes files instead of printing.
     pub fn output_dir(&self) -> bool {
         self.has("output-dir")
