@@ -302,6 +302,7 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
         for doc in documents.iter_mut().filter(|d| d.is_crd()) {
             doc.set_annotation(KEEP.0, KEEP.1);
         }
+        crate::chart::safe_file_names(&mut documents);
     }
     Ok(Objects {
         workdir,

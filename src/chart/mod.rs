@@ -175,6 +175,55 @@ pub fn sanitize_name(raw: &str) -> String {
     }
 }
 
+/// Makes every template file name of loaded objects one helm renders as written: helm skips
+/// templates whose name starts with `_` (helpers) and a control character (a newline, say) would
+/// break the `# Source:` lines of its output. Such names are changed as little as possible
+/// (`_a.yaml` → `x_a.yaml`, control characters → `-`), without colliding with another file.
+pub fn safe_file_names(documents: &mut [Document]) {
+    let mut taken: BTreeSet<String> = documents.iter().map(|d| d.file.clone()).collect();
+    let mut renamed: std::collections::HashMap<String, String> = Default::default();
+    for doc in documents.iter_mut() {
+        if let Some(name) = renamed.get(&doc.file) {
+            doc.file = name.clone();
+            continue;
+        }
+        let Some(safe) = safe_file_name(&doc.file) else {
+            continue;
+        };
+        let (stem, ext) = match safe.rsplit_once('.') {
+            Some((stem, ext)) if !ext.contains('/') => (stem.to_string(), format!(".{ext}")),
+            _ => (safe.clone(), String::new()),
+        };
+        let mut candidate = safe;
+        let mut n = 1;
+        while !taken.insert(candidate.clone()) {
+            n += 1;
+            candidate = format!("{stem}-{n}{ext}");
+        }
+        renamed.insert(doc.file.clone(), candidate.clone());
+        doc.file = candidate;
+    }
+}
+
+/// The safe form of `file`, or `None` when it is safe already.
+fn safe_file_name(file: &str) -> Option<String> {
+    let cleaned: String = file
+        .chars()
+        .map(|c| if c.is_control() { '-' } else { c })
+        .collect();
+    let (dir, base) = match cleaned.rsplit_once('/') {
+        Some((dir, base)) => (format!("{dir}/"), base.to_string()),
+        None => (String::new(), cleaned.clone()),
+    };
+    let base = if base.starts_with('_') {
+        format!("x{base}")
+    } else {
+        base
+    };
+    let safe = format!("{dir}{base}");
+    (safe != file).then_some(safe)
+}
+
 /// A file name for an object, unique within `taken`: `deployment-web.yaml`, `deployment-web-2.yaml`.
 pub fn object_file_name(doc: &Document, taken: &mut BTreeSet<String>) -> String {
     let mut stem = String::new();
@@ -232,6 +281,38 @@ mod tests {
         assert!(check_relative("../x.yaml").is_err());
         assert!(check_relative("/etc/x").is_err());
         assert!(check_relative("templates/x.yaml").is_ok());
+    }
+
+    #[test]
+    fn file_names_helm_would_skip_or_garble_are_made_safe() {
+        let doc = |file: &str| {
+            let mut d = Document::parse_stream("kind: A\n", "t", |_| String::new())
+                .unwrap()
+                .remove(0);
+            d.file = file.to_string();
+            d
+        };
+        let mut docs = vec![
+            doc("templates/_a.yaml"),
+            doc("templates/x_a.yaml"),
+            doc("templates/odd\nname.yaml"),
+            doc("templates/_a.yaml"),
+            doc("templates/sub/_b.yml"),
+            doc("templates/fine.yaml"),
+        ];
+        safe_file_names(&mut docs);
+        let files: Vec<&str> = docs.iter().map(|d| d.file.as_str()).collect();
+        assert_eq!(
+            files,
+            [
+                "templates/x_a-2.yaml",
+                "templates/x_a.yaml",
+                "templates/odd-name.yaml",
+                "templates/x_a-2.yaml",
+                "templates/sub/x_b.yml",
+                "templates/fine.yaml",
+            ]
+        );
     }
 
     #[test]
