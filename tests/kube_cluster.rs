@@ -326,7 +326,7 @@ fn release_exists_follows_helm_install_and_uninstall() {
 /// `ssa`: helm 4 installs with server-side apply, which then conflicts with the
 /// field manager that created the object (kubectl) wherever the chart's values
 /// differ, until it is told `--force-conflicts`.
-fn adopt_then_install(helm_var: &str, tag: &str, ssa: bool) {
+fn adopt_then_install(helm_var: &str, tag: &str) {
     let ns = namespace(&format!("adopt-{tag}"));
     let cluster = connect(&ns);
     kubectl(&[
@@ -393,32 +393,9 @@ fn adopt_then_install(helm_var: &str, tag: &str, ssa: bool) {
     ]);
     assert_eq!(data, "kubectl", "adopt must not touch data");
 
-    if ssa {
-        let conflict = run(&mut helm.command(&install));
-        assert!(
-            !conflict.status.success(),
-            "helm 4 install should hit an SSA conflict"
-        );
-        let stderr = String::from_utf8_lossy(&conflict.stderr);
-        assert!(
-            stderr.contains("conflict with \"kubectl-create\""),
-            "unexpected helm error: {stderr}"
-        );
-        // The failed attempt left a release record behind.
-        assert!(cluster.release_exists("app", &ns).expect("lookup"));
-        let chart = chart.to_str().expect("utf-8");
-        helm.ok(&[
-            "upgrade",
-            "--install",
-            "app",
-            chart,
-            "-n",
-            &ns,
-            "--force-conflicts",
-        ]);
-    } else {
-        helm.ok(&install);
-    }
+    // The adoption also handed kubectl's fields to helm, so Helm 4's server-side apply takes
+    // the object over without --force-conflicts (it used to conflict with "kubectl-create").
+    helm.ok(&install);
     assert!(cluster.release_exists("app", &ns).expect("lookup"));
     let data = kubectl(&[
         "get",
@@ -440,17 +417,17 @@ fn adopt_then_install(helm_var: &str, tag: &str, ssa: bool) {
 
 #[test]
 fn adopt_lets_helm4_install_take_over() {
-    adopt_then_install("HELM4_BIN", "h4", true);
+    adopt_then_install("HELM4_BIN", "h4");
 }
 
 #[test]
 fn adopt_lets_helm43_install_take_over() {
-    adopt_then_install("HELM43_BIN", "h43", true);
+    adopt_then_install("HELM43_BIN", "h43");
 }
 
 #[test]
 fn adopt_lets_helm3_install_take_over() {
-    adopt_then_install("HELM3_BIN", "h3", false);
+    adopt_then_install("HELM3_BIN", "h3");
 }
 
 #[test]
@@ -720,4 +697,274 @@ fn connect_reports_unconfigured_and_unreachable_clusters() {
         .expect("configured");
     assert_eq!(cluster.namespace(), "from-env");
     assert!(cluster.server().starts_with("https://127.0.0.1:"));
+}
+
+/// `metadata.managedFields` of one object as `(manager, operation, apiVersion, fieldsV1)`, read
+/// with kubectl (which hides them unless asked).
+fn managed_fields(
+    kind: &str,
+    name: &str,
+    ns: &str,
+) -> Vec<(String, String, String, serde_json::Value)> {
+    let json = kubectl(&[
+        "get",
+        kind,
+        name,
+        "-n",
+        ns,
+        "-o",
+        "json",
+        "--show-managed-fields",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("kubectl json");
+    v["metadata"]["managedFields"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| {
+                    let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+                    (
+                        s("manager"),
+                        s("operation"),
+                        s("apiVersion"),
+                        e["fieldsV1"].clone(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn configmap_data(name: &str, ns: &str, key: &str) -> String {
+    kubectl(&[
+        "get",
+        "configmap",
+        name,
+        "-n",
+        ns,
+        "-o",
+        &format!("jsonpath={{.data.{key}}}"),
+    ])
+}
+
+/// kubectl creates a ConfigMap, adoption takes it into a release, and a plain
+/// `helm upgrade --install` (not helm-x, so no `--force-conflicts`) of a chart
+/// whose ConfigMap has other data takes it over: adoption handed the fields
+/// `kubectl-create` owned to helm's field manager, so helm 4's server-side apply
+/// has nothing to conflict with (helm 3's client-side patch never did).
+fn adopt_hands_field_ownership_to_helm(helm_var: &str, tag: &str) {
+    let ns = namespace(&format!("fields-{tag}"));
+    let cluster = connect(&ns);
+    kubectl(&[
+        "create",
+        "configmap",
+        "legacy",
+        "-n",
+        &ns,
+        "--from-literal=k=v",
+    ]);
+    let before = managed_fields("configmap", "legacy", &ns);
+    assert_eq!(
+        before
+            .iter()
+            .map(|(m, op, ..)| (m.as_str(), op.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("kubectl-create", "Update")]
+    );
+
+    // The dry run shows the move and changes nothing.
+    let mut req = request("legacy", &ns, &["configmap/legacy"]);
+    req.dry_run = true;
+    let (_, _, rv_before) = metadata("configmap", "legacy", &ns);
+    let dry = cluster.adopt(&req).expect("dry run");
+    assert_eq!(dry[0].status, AdoptStatus::WouldAdopt);
+    let shown = dry[0].to_string();
+    assert!(
+        shown.ends_with("\n  field ownership: kubectl-create (Update) -> helm (Apply)"),
+        "{shown}"
+    );
+    assert_eq!(metadata("configmap", "legacy", &ns).2, rv_before);
+    assert_eq!(managed_fields("configmap", "legacy", &ns), before);
+
+    req.dry_run = false;
+    let outcomes = cluster.adopt(&req).expect("adopt");
+    let o = &outcomes[0];
+    assert_eq!(o.status, AdoptStatus::Adopted);
+    assert_eq!(o.changes.len(), 3, "{o}");
+    let moved = o.field_ownership.as_ref().expect("field ownership moved");
+    assert_eq!(
+        moved
+            .moved
+            .iter()
+            .map(|e| (
+                e.manager.as_str(),
+                e.operation.as_str(),
+                e.api_version.as_str()
+            ))
+            .collect::<Vec<_>>(),
+        vec![("kubectl-create", "Update", "v1")],
+        "{o}"
+    );
+    assert!(moved.released.is_empty(), "{o}");
+    assert!(
+        o.to_string()
+            .ends_with("\n  field ownership: kubectl-create (Update) -> helm (Apply)"),
+        "{o}"
+    );
+    assert_eq!(
+        configmap_data("legacy", &ns, "k"),
+        "v",
+        "adopt must not touch data"
+    );
+
+    // helm alone owns everything now: kubectl-create's data and the ownership
+    // metadata adoption set (its own Update entry was handed over too).
+    let after = managed_fields("configmap", "legacy", &ns);
+    assert_eq!(after.len(), 1, "{after:?}");
+    let (manager, operation, api_version, fields) = &after[0];
+    assert_eq!(
+        (manager.as_str(), operation.as_str(), api_version.as_str()),
+        ("helm", "Apply", "v1")
+    );
+    assert!(fields["f:data"].get("f:k").is_some(), "{fields}");
+    assert!(
+        fields["f:metadata"]["f:labels"]
+            .get(format!("f:{MANAGED_BY_LABEL}"))
+            .is_some(),
+        "{fields}"
+    );
+    for key in [RELEASE_NAME_ANNOTATION, RELEASE_NAMESPACE_ANNOTATION] {
+        assert!(
+            fields["f:metadata"]["f:annotations"]
+                .get(format!("f:{key}"))
+                .is_some(),
+            "{key}: {fields}"
+        );
+    }
+
+    let dir = scratch_dir(&format!("fields-{tag}"));
+    let chart = chart(
+        &dir,
+        "legacychart",
+        &[(
+            "cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy\ndata:\n  k: other\n",
+        )],
+    );
+    let helm = Helm::new(helm_var, &format!("fields-{tag}"));
+    let chart = chart.to_str().expect("utf-8");
+    helm.ok(&["upgrade", "--install", "legacy", chart, "-n", &ns]);
+    assert!(cluster.release_exists("legacy", &ns).expect("lookup"));
+    assert_eq!(configmap_data("legacy", &ns, "k"), "other");
+    let managers: Vec<String> = managed_fields("configmap", "legacy", &ns)
+        .into_iter()
+        .map(|(m, op, ..)| format!("{m} ({op})"))
+        .collect();
+    assert!(
+        !managers.iter().any(|m| m.starts_with("kubectl-create")),
+        "{managers:?}"
+    );
+
+    let again = cluster
+        .adopt(&request("legacy", &ns, &["cm/legacy"]))
+        .expect("adopt again");
+    assert_eq!(again[0].status, AdoptStatus::AlreadyOwned);
+    assert_eq!(again[0].field_ownership, None);
+}
+
+#[test]
+fn adopt_lets_plain_helm4_upgrade_take_over_kubectl_fields() {
+    adopt_hands_field_ownership_to_helm("HELM4_BIN", "h4");
+}
+
+#[test]
+fn adopt_lets_plain_helm43_upgrade_take_over_kubectl_fields() {
+    adopt_hands_field_ownership_to_helm("HELM43_BIN", "h43");
+}
+
+#[test]
+fn adopt_field_ownership_move_is_harmless_for_helm3() {
+    adopt_hands_field_ownership_to_helm("HELM3_BIN", "h3");
+}
+
+/// A Deployment written by two kubectl managers (`kubectl-create`, then `kubectl-set` on a
+/// list item keyed by container name): adoption merges both into helm's entry, and a plain
+/// helm 4 install with another image succeeds without `--force-conflicts`.
+#[test]
+fn adopt_merges_several_kubectl_managers_for_helm4() {
+    let ns = namespace("fields-deploy");
+    let cluster = connect(&ns);
+    kubectl(&[
+        "create",
+        "deployment",
+        "web",
+        "-n",
+        &ns,
+        "--image=registry.invalid/one",
+    ]);
+    kubectl(&[
+        "set",
+        "image",
+        "deployment/web",
+        "-n",
+        &ns,
+        "one=registry.invalid/two",
+    ]);
+
+    let outcomes = cluster
+        .adopt(&request("web", &ns, &["deploy/web"]))
+        .expect("adopt");
+    let o = &outcomes[0];
+    let mut moved: Vec<&str> = o
+        .field_ownership
+        .as_ref()
+        .expect("moved")
+        .moved
+        .iter()
+        .map(|e| e.manager.as_str())
+        .collect();
+    moved.sort_unstable();
+    assert_eq!(moved, ["kubectl-create", "kubectl-set"], "{o}");
+    let after = managed_fields("deployment", "web", &ns);
+    assert_eq!(
+        after
+            .iter()
+            .map(|(m, op, v, _)| (m.as_str(), op.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("helm", "Apply", "apps/v1")],
+        "{after:?}"
+    );
+
+    let dir = scratch_dir("fields-deploy");
+    let chart = chart(
+        &dir,
+        "webchart",
+        &[(
+            "deploy.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  \
+             selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      \
+             labels:\n        app: web\n    spec:\n      containers:\n      - name: one\n        \
+             image: registry.invalid/three\n",
+        )],
+    );
+    let helm = Helm::new("HELM4_BIN", "fields-deploy");
+    helm.ok(&[
+        "upgrade",
+        "--install",
+        "web",
+        chart.to_str().expect("utf-8"),
+        "-n",
+        &ns,
+    ]);
+    let got = kubectl(&[
+        "get",
+        "deployment",
+        "web",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image}",
+    ]);
+    assert_eq!(got, "2 registry.invalid/three");
 }

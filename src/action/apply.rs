@@ -12,17 +12,13 @@ use crate::helm::Verb;
 use crate::invocation::{Invocation, Target};
 use crate::pipeline;
 
-/// Helm 4 applies server-side, where objects written by another field manager conflict; after an
-/// adoption helm-x forces those conflicts, as taking the objects over is what the user asked for.
+/// Adoption hands the objects' kubectl-written fields to helm's field manager, so Helm 4's
+/// server-side apply takes them over without forcing conflicts of other managers.
 pub fn run(inv: &Invocation, target: &Target, verb: Verb, adopt: &[String]) -> Result<ExitCode> {
-    let mut extra = Vec::new();
     if !adopt.is_empty() {
         let dry_run = inv.helm_args.dry_run().is_some();
         for outcome in adopt::adopt(inv, &target.release, adopt, false, dry_run)? {
             eprintln!("helm-x: {outcome}");
-        }
-        if !dry_run && !inv.helm_args.decides_conflicts() && inv.helm()?.major_version()? >= 4 {
-            extra.push("--force-conflicts".into());
         }
     }
     let source = pipeline::detect(target)?;
@@ -44,10 +40,5 @@ pub fn run(inv: &Invocation, target: &Target, verb: Verb, adopt: &[String]) -> R
             );
         }
     }
-    Ok(exit_code(prepared.run(
-        inv,
-        verb,
-        &target.release,
-        &extra,
-    )?))
+    Ok(exit_code(prepared.run(inv, verb, &target.release, &[])?))
 }

@@ -20,9 +20,9 @@ use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Client, Resource};
 
 pub use adopt::{
-    AdoptError, AdoptOutcome, AdoptRequest, AdoptStatus, MANAGED_BY_HELM, MANAGED_BY_LABEL,
-    MetadataChange, MetadataField, RELEASE_NAME_ANNOTATION, RELEASE_NAMESPACE_ANNOTATION,
-    ReleaseRef,
+    ADOPT_FIELD_MANAGER, AdoptError, AdoptOutcome, AdoptRequest, AdoptStatus, FieldManagerEntry,
+    FieldOwnership, HELM_FIELD_MANAGER, MANAGED_BY_HELM, MANAGED_BY_LABEL, MetadataChange,
+    MetadataField, RELEASE_NAME_ANNOTATION, RELEASE_NAMESPACE_ANNOTATION, ReleaseRef,
 };
 pub use config::ClusterConfig;
 pub use crds::{CrdOwner, ESTABLISHED_TIMEOUT};
@@ -148,9 +148,12 @@ impl Cluster {
 
     /// Stamps existing objects with helm's ownership metadata so the next
     /// install/upgrade of `req.release` takes them over instead of failing with
-    /// "invalid ownership metadata". Every target is resolved, fetched and
+    /// "invalid ownership metadata", then hands the fields other writers own
+    /// (`Update` entries of `metadata.managedFields`: kubectl create/edit,
+    /// client-side apply, …) to helm's field manager, so Helm 4's server-side
+    /// apply does not conflict with them. Every target is resolved, fetched and
     /// checked before anything is patched, so a typo or a conflict changes
-    /// nothing. Only `metadata` is patched (JSON merge patch), never `spec`.
+    /// nothing. Only `metadata` is patched (JSON merge patches), never `spec`.
     pub fn adopt(&self, req: &AdoptRequest) -> anyhow::Result<Vec<AdoptOutcome>> {
         release::check_release_name(&req.release)?;
         anyhow::ensure!(
@@ -181,28 +184,51 @@ impl Cluster {
         }
 
         let mut outcomes = Vec::with_capacity(planned.len());
-        for (outcome, api, resource_version) in planned {
+        for (mut outcome, api, resource_version) in planned {
             if outcome.status == AdoptStatus::Adopted {
                 let patch = adopt::merge_patch(&outcome.changes, resource_version.as_deref());
                 let name = outcome.name.clone();
                 let what = format!("patching the ownership metadata of {}", outcome.object());
-                let done = self.run(&what, async move {
-                    api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                        .await
+                let params = PatchParams {
+                    field_manager: Some(adopt::ADOPT_FIELD_MANAGER.into()),
+                    ..PatchParams::default()
+                };
+                let patched = {
+                    let api = api.clone();
+                    self.run(&what, async move {
+                        api.patch(&name, &params, &Patch::Merge(&patch)).await
+                    })
+                };
+                // The metadata is set: from here on a failure leaves this
+                // object adopted, with its field ownership not (fully) moved.
+                let done = patched.map_err(|e| (e, false)).and_then(|patched| {
+                    let what = format!(
+                        "handing the field ownership of {} to helm's field manager \"{}\"",
+                        outcome.object(),
+                        adopt::HELM_FIELD_MANAGER
+                    );
+                    self.hand_object_to_helm(&api, patched, &outcome.api_version, &what)
+                        .map_err(|e| (e, true))
                 });
-                if let Err(err) = done {
-                    let adopted: Vec<String> = outcomes
-                        .iter()
-                        .filter(|o: &&AdoptOutcome| o.status == AdoptStatus::Adopted)
-                        .map(AdoptOutcome::object)
-                        .collect();
-                    if adopted.is_empty() {
-                        return Err(err);
+                match done {
+                    Ok(moved) => outcome.field_ownership = moved,
+                    Err((err, this_adopted)) => {
+                        let mut adopted: Vec<String> = outcomes
+                            .iter()
+                            .filter(|o: &&AdoptOutcome| o.status == AdoptStatus::Adopted)
+                            .map(AdoptOutcome::object)
+                            .collect();
+                        if this_adopted {
+                            adopted.push(format!("{} (ownership metadata only)", outcome.object()));
+                        }
+                        if adopted.is_empty() {
+                            return Err(err);
+                        }
+                        return Err(err.context(format!(
+                            "adoption stopped part-way; already adopted: {}",
+                            adopted.join(", ")
+                        )));
                     }
-                    return Err(err.context(format!(
-                        "adoption stopped part-way; already adopted: {}",
-                        adopted.join(", ")
-                    )));
                 }
             }
             outcomes.push(outcome);
@@ -268,6 +294,14 @@ impl Cluster {
         } else {
             AdoptStatus::Adopted
         };
+        // What the field ownership move would do to the object as read; an
+        // actual adoption reports what it did (see `adopt`).
+        let field_ownership = if status == AdoptStatus::AlreadyOwned {
+            None
+        } else {
+            adopt::hand_fields_to_helm(&adopt::managed_fields_json(meta)?, &resource.api_version())
+                .and_then(|(_, moved)| moved.shown())
+        };
         let outcome = AdoptOutcome {
             target: target.to_string(),
             api_version: resource.api_version(),
@@ -277,6 +311,7 @@ impl Cluster {
             status,
             previous_owner: plan.other_owner,
             changes: plan.changes,
+            field_ownership,
         };
         Ok((outcome, api, meta.resource_version.clone()))
     }

@@ -263,12 +263,6 @@ impl HelmArgs {
         self.has("kube-version") || self.has("api-versions")
     }
 
-    /// Whether the user already chose how a server-side apply treats conflicts.
-    pub fn decides_conflicts(&self) -> bool {
-        ["server-side", "force-conflicts", "force-replace", "force"]
-            .iter()
-            .any(|f| self.has(f))
-    }
 
     /// `-f`/`--set*`: values given on the command line.
     pub fn gives_values(&self) -> bool {
@@ -451,7 +445,6 @@ mod tests {
     #[test]
     fn server_side_takes_a_value_only_on_upgrade() {
         let up = parse(Verb::Upgrade, &["--server-side", "false", "--wait"]);
-        assert!(up.decides_conflicts());
         assert_eq!(up.flags.len(), 2);
         let install = parse(Verb::Install, &["--server-side", "extra"]);
         assert_eq!(install.flags.len(), 2);
