@@ -4,12 +4,14 @@
 //! them (`HELM_NAMESPACE`, …); run directly, helm-x finds them on its own argv. Both are read here and
 //! nowhere else, and the cluster is connected lazily, once, for whichever stage needs it first.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 
 use crate::cluster::{Cluster, ClusterConfig};
+use crate::filter::namespace::ForceNamespace;
 use crate::helm::{Helm, HelmArgs, Settings};
 use crate::input::InputType;
 use crate::patch::{PatchContext, PatchSource, SmpMode};
@@ -34,9 +36,19 @@ pub struct Target {
     pub pre_render: bool,
     /// `--keep-workdir`.
     pub keep_workdir: bool,
+    /// `--kustomize-build-arg`: extra argv words for `kustomize build` / `kubectl kustomize`, in order.
+    pub kustomize_build_args: Vec<OsString>,
+    /// `--force-namespace` and `--force-namespace-mode`.
+    pub force_namespace: Option<ForceNamespace>,
 }
 
 impl Target {
+    /// Whether helm-x changes the objects at all (patches or `--force-namespace`); a chart it
+    /// does not change goes to helm untouched.
+    pub fn transforms(&self) -> bool {
+        !self.patches.is_empty() || self.force_namespace.is_some()
+    }
+
     /// How the patches apply to this target's objects in `namespace`, knowing `crds` besides them.
     pub fn patch_context<'a>(&self, namespace: &'a str, crds: &'a [Value]) -> PatchContext<'a> {
         PatchContext {

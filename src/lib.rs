@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cluster;
 pub mod diff;
 pub mod encoding;
+pub mod filter;
 pub mod helm;
 pub mod input;
 pub mod invocation;

@@ -81,7 +81,8 @@ impl Prepared {
 /// Decides how the input reaches `helm VERB` and prepares it: the user's chart as it is, the user's
 /// chart with helm-x as post-renderer, or a temporary chart of the patched objects.
 pub fn prepare(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> Result<Prepared> {
-    if source.is_chart() && target.patches.is_empty() {
+    check_input_flags(target, source)?;
+    if source.is_chart() && !target.transforms() {
         check_flags(&inv.helm_args, verb, &[verb], source)?;
         return Ok(Prepared {
             chart: target.input.as_str().into(),
@@ -109,7 +110,7 @@ pub fn prepare(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
 /// Whether helm renders the user's chart itself (untouched or post-rendered), rather than helm-x
 /// loading or pre-rendering the objects.
 pub fn helm_renders(target: &Target, source: &Source) -> bool {
-    source.is_chart() && (target.patches.is_empty() || !target.pre_render)
+    source.is_chart() && (!target.transforms() || !target.pre_render)
 }
 
 /// Detects the input and checks a packaged chart before anything reads it.
@@ -119,6 +120,17 @@ pub fn detect(target: &Target) -> Result<Source> {
         archive::validate(tgz)?;
     }
     Ok(source)
+}
+
+/// Refuses helm-x flags that mean nothing for this kind of input, instead of ignoring them.
+pub fn check_input_flags(target: &Target, source: &Source) -> Result<()> {
+    if !target.kustomize_build_args.is_empty() && !matches!(source, Source::Kustomization(_)) {
+        bail!(
+            "--kustomize-build-arg applies to kustomizations only; {} is not one",
+            target.input
+        );
+    }
+    Ok(())
 }
 
 /// Refuses helm flags that no helm run of this command accepts, instead of dropping them.
@@ -191,6 +203,11 @@ fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
             namespace: inv.namespace.clone(),
             chain,
             crds: chart_crds(source, workdir.path())?,
+            force_namespace: target.force_namespace.clone(),
+            cluster_scoped: match target.force_namespace {
+                Some(_) => cluster_scoped(inv, verb)?,
+                None => Vec::new(),
+            },
         },
     )?;
     Ok(Prepared {
@@ -288,7 +305,7 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
         }
         Source::Kustomization(dir) => (
             generated_metadata(dir, "kustomization", target, &inv.helm_args),
-            kustomize::build(dir)?,
+            kustomize::build(dir, &target.kustomize_build_args, helm)?,
             None,
         ),
         Source::Manifests(path) => (
@@ -298,6 +315,7 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
         ),
     };
     let mut documents = patch_objects(inv, target, documents, &[])?;
+    force_namespace(inv, target, verb, &mut documents, &[])?;
     if !source.is_chart() {
         for doc in documents.iter_mut().filter(|d| d.is_crd()) {
             doc.set_annotation(KEEP.0, KEEP.1);
@@ -330,6 +348,33 @@ pub fn patch_objects(
         eprintln!("helm-x: warning: {warning}");
     }
     Ok(patched.documents)
+}
+
+/// Applies `--force-namespace`, if given, with the cluster's scopes where one is reachable (not
+/// for `template`, which stays offline).
+pub fn force_namespace(
+    inv: &Invocation,
+    target: &Target,
+    verb: Verb,
+    documents: &mut [Document],
+    crds: &[Value],
+) -> Result<()> {
+    if let Some(force) = &target.force_namespace {
+        let scopes = cluster_scoped(inv, verb)?;
+        crate::filter::namespace::apply(documents, force, crds, &scopes);
+    }
+    Ok(())
+}
+
+/// The cluster-scoped kinds the cluster serves, when `verb` talks to a cluster.
+fn cluster_scoped(inv: &Invocation, verb: Verb) -> Result<Vec<(String, String)>> {
+    if verb == Verb::Template || inv.helm_args.offline() {
+        return Ok(Vec::new());
+    }
+    match inv.cluster()? {
+        Some(cluster) => cluster.cluster_scoped_kinds(),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The CRDs in a local chart's `crds/` dirs (its own and its subcharts'), which helm installs

@@ -28,3 +28,10 @@ impl TempDir {
         path
     }
 }
+
+/// Writes `body` to `dir/rel`, creating the directories in between.
+pub(crate) fn write_in(dir: &Path, rel: &str, body: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("a file has a parent")).expect("create dirs");
+    std::fs::write(p, body).expect("write fixture");
+}

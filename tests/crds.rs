@@ -22,7 +22,7 @@ fn write_input(dir: &Path, group: &str, kustomization: bool, extra: bool) {
         "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.{group}\nspec:\n  group: {group}\n  scope: Namespaced\n  names:\n    kind: Widget\n    plural: widgets\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec:\n              type: object\n              properties:\n                size: {{type: integer}}{property}\n"
     );
     let cr = format!(
-        "apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: alerts\nspec:\n  size: 3\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n"
+        "apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: alerts\nspec:\n  size: 3\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n"
     );
     std::fs::write(dir.join("crd.yaml"), crd).unwrap();
     std::fs::write(dir.join("objects.yaml"), cr).unwrap();
@@ -77,6 +77,7 @@ fn crds_and_their_custom_resources_install_in_one_go() {
                 );
             };
             install("install");
+            assert!(get(&env, &["deployment", "web", "-n", &ns]).is_some());
             let cr = get(&env, &[&format!("widgets.{group}"), "alerts", "-n", &ns])
                 .unwrap_or_else(|| panic!("{} {kind}: the custom resource exists", env.label));
             assert_eq!(cr["spec"]["size"], 3);
@@ -169,6 +170,50 @@ fn a_crd_of_another_release_is_not_taken() {
             env.label
         );
         let _ = env.helm(["uninstall", "first", "-n", &ns]);
+        let _ = env.kubectl(&["delete", "crd", &format!("widgets.{group}")]);
+    }
+}
+
+#[test]
+fn dropping_a_stored_crd_version_is_refused_with_the_servers_reason() {
+    for env in cluster_envs() {
+        let group = format!("stored-{}.crds.example.com", env.label);
+        let ns = format!("crds-stored-{}", env.label);
+        let _ = env.helm(["uninstall", "stored", "-n", &ns, "--wait"]);
+        let _ = env.kubectl(&["delete", "crd", &format!("widgets.{group}")]);
+        let tmp = tempfile::tempdir().unwrap();
+        let input = tmp.path().join("input");
+        write_input(&input, &group, false, false);
+        env.x_ok([
+            "upgrade",
+            "--install",
+            "stored",
+            s(&input),
+            "-n",
+            &ns,
+            "--create-namespace",
+        ]);
+        // v1 is stored; a CRD that serves only v2 would orphan it, and the API server says so.
+        let crd = std::fs::read_to_string(input.join("crd.yaml")).unwrap();
+        std::fs::write(
+            input.join("crd.yaml"),
+            crd.replace("- name: v1", "- name: v2"),
+        )
+        .unwrap();
+        std::fs::write(
+            input.join("objects.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+        )
+        .unwrap();
+        let out = env.x(["upgrade", "--install", "stored", s(&input), "-n", &ns]);
+        assert_eq!(out.status.code(), Some(1), "{}", env.label);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("storedVersions") && err.contains(&format!("widgets.{group}")),
+            "{}: {err}",
+            env.label
+        );
+        let _ = env.helm(["uninstall", "stored", "-n", &ns]);
         let _ = env.kubectl(&["delete", "crd", &format!("widgets.{group}")]);
     }
 }

@@ -41,9 +41,10 @@ pub struct DiffOptions {
 pub fn run(inv: &Invocation, target: &Target, opts: &DiffOptions) -> Result<ExitCode> {
     let old = deployed(inv, &target.release)?;
     let source = pipeline::detect(target)?;
+    pipeline::check_input_flags(target, &source)?;
     let new = if pipeline::helm_renders(target, &source) {
         pipeline::check_flags(&inv.helm_args, Verb::Upgrade, &[Verb::Upgrade], &source)?;
-        if inv.helm_args.post_renderer().is_some() && !target.patches.is_empty() {
+        if inv.helm_args.post_renderer().is_some() && target.transforms() {
             bail!(
                 "helm x diff cannot yet run a --post-renderer after helm-x's patches; diff with \
                  --pre-render, which hands the patched chart to your post-renderer"
@@ -52,7 +53,8 @@ pub fn run(inv: &Invocation, target: &Target, opts: &DiffOptions) -> Result<Exit
         let documents = pipeline::render_release(inv, target, Verb::Upgrade, &inv.helm_args)?;
         let scratch = WorkDir::create(inv.keep_workdir(target))?;
         let crds = pipeline::chart_crds(&source, scratch.path())?;
-        let documents = pipeline::patch_objects(inv, target, documents, &crds)?;
+        let mut documents = pipeline::patch_objects(inv, target, documents, &crds)?;
+        pipeline::force_namespace(inv, target, Verb::Upgrade, &mut documents, &crds)?;
         join(&documents)
     } else {
         built(inv, target, &source, old.is_some())?

@@ -8,6 +8,7 @@ use std::process::{ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
 
+use crate::filter::namespace;
 use crate::helm::postrender::{Chained, Spec, StreamFormat};
 use crate::patch::{self, PatchContext};
 use crate::stream::Document;
@@ -72,6 +73,14 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
         crds: &job.crds,
     };
     let mut patched = patch::apply_documents(documents, &job.patches, &ctx)?;
+    if let Some(force) = &job.force_namespace {
+        namespace::apply(
+            &mut patched.documents,
+            force,
+            &job.crds,
+            &job.cluster_scoped,
+        );
+    }
     if spec.format == StreamFormat::Annotations {
         // A patch that replaced the annotations must not send the object to another file.
         for doc in &mut patched.documents {

@@ -21,8 +21,9 @@ use crate::pipeline;
 /// Renders the input and prints it as `helm template` does.
 pub fn run(inv: &Invocation, target: &Target) -> Result<ExitCode> {
     let source = pipeline::detect(target)?;
+    pipeline::check_input_flags(target, &source)?;
     let printable = !inv.keep_workdir(target) && inv.helm_args.all_within(PRINTABLE_FLAGS);
-    let prints_itself = source.is_chart() && !target.patches.is_empty() && printable;
+    let prints_itself = source.is_chart() && target.transforms() && printable;
     if pipeline::helm_renders(target, &source) && !prints_itself {
         let prepared = pipeline::prepare(inv, target, Verb::Template, &source)?;
         return Ok(exit_code(prepared.run(

@@ -15,7 +15,7 @@ use crate::helm::{Run, Verb};
 use crate::input::{Source, chart, walk};
 use crate::invocation::{Invocation, Target};
 use crate::patch;
-use crate::pipeline::{chart_crds, render_release};
+use crate::pipeline::{self, chart_crds, render_release};
 use crate::stream::Document;
 
 /// The chart copy with frozen hook templates, or `None` when no patch targets a hook.
@@ -36,7 +36,8 @@ pub fn hooks(
     }
     let crds = chart_crds(source, workdir)?;
     let ctx = target.patch_context(&inv.namespace, &crds);
-    let patched = patch::apply_documents(documents.clone(), &target.patches, &ctx)?;
+    let mut patched = patch::apply_documents(documents.clone(), &target.patches, &ctx)?;
+    pipeline::force_namespace(inv, target, verb, &mut patched.documents, &crds)?;
     let mut after: Vec<Option<&Document>> = vec![None; documents.len()];
     for (origin, doc) in patched.origins.iter().zip(&patched.documents) {
         after[*origin] = Some(doc);

@@ -14,8 +14,10 @@ use anyhow::{Result, bail};
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::action;
+use crate::filter::namespace::{ForceNamespace, NamespaceMode};
 use crate::helm::{HelmArgs, Verb};
 use crate::input::InputType;
+use crate::input::helm_shim;
 use crate::invocation::{Invocation, Target};
 use crate::patch::{PatchSource, SmpMode};
 
@@ -82,6 +84,16 @@ pub struct ChartArgs {
     /// Render a patched chart first and install the frozen result, instead of post-rendering the chart.
     #[arg(long)]
     pub pre_render: bool,
+    /// Pass ARG, as one word, to `kustomize build` / `kubectl kustomize` (repeatable), e.g.
+    /// `--kustomize-build-arg=--load-restrictor=LoadRestrictionsNone`.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    pub kustomize_build_arg: Vec<OsString>,
+    /// Put every namespaced object in this namespace (cluster-scoped objects never get one).
+    #[arg(long, value_name = "NS")]
+    pub force_namespace: Option<String>,
+    /// `override`: every namespaced object; `fill`: only those that name no namespace.
+    #[arg(long, value_enum, default_value_t = NamespaceMode::Override, requires = "force_namespace")]
+    pub force_namespace_mode: NamespaceMode,
     #[command(flatten)]
     pub patches: PatchArgs,
 }
@@ -133,12 +145,24 @@ impl ChartArgs {
             allow_missing_patch_targets: self.patches.allow_missing_patch_targets,
             pre_render: self.pre_render,
             keep_workdir: self.keep_workdir,
+            kustomize_build_args: self.kustomize_build_arg.clone(),
+            force_namespace: self
+                .force_namespace
+                .clone()
+                .map(|namespace| ForceNamespace {
+                    namespace,
+                    mode: self.force_namespace_mode,
+                }),
         }
     }
 }
 
 /// Parses `argv` (without the program name) and runs the subcommand; returns the process exit code.
 pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
+    // kustomize's `--helm-command` takes a path and no arguments, so the shim is known by its name.
+    if let Some(shim) = helm_shim::invoked() {
+        return helm_shim::run(&shim, argv);
+    }
     let (ours, helm) = split_argv(argv);
     let mut full = vec![OsString::from("helm x")];
     full.extend(ours);
@@ -325,6 +349,45 @@ mod tests {
             .map(|p| p.path().display().to_string())
             .collect();
         assert_eq!(names, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn kustomize_build_args_are_ours_word_for_word() {
+        let argv = os(&[
+            "template",
+            "r",
+            "in",
+            "--kustomize-build-arg",
+            "--enable-helm",
+            "--set",
+            "a=b",
+            "--kustomize-build-arg=--load-restrictor=LoadRestrictionsNone",
+            "--kustomize-build-arg",
+            "--helm-api-versions=a b/v1",
+        ]);
+        let (ours, helm) = split_argv(argv);
+        let mut full = os(&["helm x"]);
+        full.extend(ours);
+        let m = Cli::command().get_matches_from(full);
+        let (_, sub) = m.subcommand().unwrap();
+        let args = ChartArgs::from_arg_matches(sub).unwrap();
+        assert_eq!(
+            args.target(sub).kustomize_build_args,
+            os(&[
+                "--enable-helm",
+                "--load-restrictor=LoadRestrictionsNone",
+                "--helm-api-versions=a b/v1"
+            ])
+        );
+        assert_eq!(
+            helm.for_run(
+                Verb::Template,
+                crate::helm::Run::Final {
+                    chart_is_local: true
+                }
+            ),
+            os(&["--set", "a=b"])
+        );
     }
 
     #[test]

@@ -263,7 +263,6 @@ impl HelmArgs {
         self.has("kube-version") || self.has("api-versions")
     }
 
-
     /// `-f`/`--set*`: values given on the command line.
     pub fn gives_values(&self) -> bool {
         self.flags.iter().any(|p| {

@@ -12,7 +12,7 @@ pub use flags::{HelmFlag, Verb, classify};
 pub use settings::Settings;
 
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::OnceLock;
 
@@ -40,6 +40,11 @@ impl Helm {
             bin,
             major: OnceLock::new(),
         })
+    }
+
+    /// The helm executable's path.
+    pub fn bin(&self) -> &Path {
+        &self.bin
     }
 
     /// Runs helm with inherited stdio and returns its exit status for the caller to pass on.

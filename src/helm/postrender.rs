@@ -16,6 +16,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::Helm;
+use crate::filter::namespace::ForceNamespace;
 use crate::patch::{PatchSource, SmpMode};
 
 /// The document format helm pipes through a post-renderer.
@@ -54,6 +55,10 @@ pub struct Job {
     pub chain: Option<Chained>,
     /// The chart's `crds/` CRDs, which helm does not pipe through here.
     pub crds: Vec<serde_json::Value>,
+    /// `--force-namespace`, applied after the patches.
+    pub force_namespace: Option<ForceNamespace>,
+    /// Cluster-scoped `(group, kind)`s from the cluster's discovery, for `--force-namespace`.
+    pub cluster_scoped: Vec<(String, String)>,
 }
 
 /// Everything `helm-x postrender` needs, written once per helm run into the work dir.
@@ -208,6 +213,11 @@ mod tests {
                     args: vec!["a b".into()],
                 }),
                 crds: vec![serde_json::json!({"kind": "CustomResourceDefinition"})],
+                force_namespace: Some(ForceNamespace {
+                    namespace: "team".into(),
+                    mode: crate::filter::namespace::NamespaceMode::Fill,
+                }),
+                cluster_scoped: vec![("x.io".into(), "Global".into())],
             },
             cwd: "/w".into(),
             format: StreamFormat::Annotations,

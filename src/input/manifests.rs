@@ -2,10 +2,13 @@
 //!
 //! Files are read recursively in a deterministic order; a symlink may not lead outside the input dir,
 //! and documents that are not Kubernetes objects are skipped with a warning naming file and document.
+//! A list document (`kind: List`, or any kind ending in `List`, with an `items` sequence) is expanded
+//! into its items, as kubectl does; each item stays in the file of its list.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use serde_json::Value;
 
 use super::walk::{self, Filter, Found};
 use crate::stream::Document;
@@ -45,28 +48,87 @@ pub fn load(input: &Path) -> Result<Vec<Document>> {
             .into_iter()
             .enumerate()
         {
-            if doc.is_object() {
-                docs.push(doc);
-            } else if !doc.value().is_null() {
-                eprintln!(
-                    "helm-x: warning: {shown}: document {} has no apiVersion/kind; skipped",
-                    i + 1
-                );
+            let n = i + 1;
+            if !is_list(&doc) {
+                if doc.is_object() {
+                    docs.push(doc);
+                } else if !doc.value().is_null() {
+                    eprintln!(
+                        "helm-x: warning: {shown}: document {n} has no apiVersion/kind; skipped"
+                    );
+                }
+                continue;
+            }
+            // Items are documents of this file with no text of their own: they emit their value
+            // (`put_value(.., true)`) rather than copying the list's text.
+            let blank = blank_document(&file)?;
+            let list_kind = doc.kind().to_string();
+            for (j, value) in take_items(doc).into_iter().enumerate() {
+                let mut item = blank.clone();
+                item.put_value(value, true);
+                if item.is_object() {
+                    docs.push(item);
+                } else {
+                    eprintln!(
+                        "helm-x: warning: {shown}: document {n}, item {} of the {list_kind} has no \
+                         apiVersion/kind; skipped",
+                        j + 1
+                    );
+                }
             }
         }
     }
     Ok(docs)
 }
 
+fn blank_document(file: &str) -> Result<Document> {
+    let mut docs = Document::parse_stream("{}\n", "a list item", |_| file.to_string())?;
+    docs.pop().context("internal error: no blank document")
+}
+
+/// Whether `doc` is a list of objects as kubectl reads one: a kind ending in `List` (`v1 List`,
+/// `ConfigMapList`, …) with an `items` sequence.
+fn is_list(doc: &Document) -> bool {
+    doc.kind().ends_with("List") && doc.value()["items"].is_array()
+}
+
+/// The `items` of a list document. An item with neither `apiVersion` nor `kind` gets the list's
+/// `apiVersion` and its kind without `List`, as kubectl fills in the items of a typed list
+/// (`ConfigMapList`); the items of a `v1 List` must name their own.
+fn take_items(mut list: Document) -> Vec<Value> {
+    let Value::Object(mut map) = list.take_value() else {
+        return Vec::new();
+    };
+    let Some(Value::Array(mut items)) = map.remove("items") else {
+        return Vec::new();
+    };
+    let api_version = map.get("apiVersion").cloned().unwrap_or_default();
+    let kind = map
+        .get("kind")
+        .and_then(Value::as_str)
+        .and_then(|k| k.strip_suffix("List"))
+        .unwrap_or_default();
+    for item in &mut items {
+        if let Value::Object(fields) = item
+            && !kind.is_empty()
+            && !fields.contains_key("apiVersion")
+            && !fields.contains_key("kind")
+        {
+            let mut typed = serde_json::Map::new();
+            typed.insert("apiVersion".into(), api_version.clone());
+            typed.insert("kind".into(), Value::from(kind));
+            typed.append(fields);
+            *fields = typed;
+        }
+    }
+    items
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn write(dir: &Path, rel: &str, body: &str) {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, body).unwrap();
-    }
+    use crate::testutil::write_in as write;
 
     #[test]
     fn sorted_recursive_and_skips_non_objects() {
@@ -85,6 +147,57 @@ mod tests {
         let docs = load(d.path()).unwrap();
         let files: Vec<_> = docs.iter().map(|d| d.file.as_str()).collect();
         assert_eq!(files, ["templates/a/z.yml", "templates/b.yaml"]);
+    }
+
+    #[test]
+    fn lists_are_expanded_into_their_items() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "a.yaml",
+            concat!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: before\n---\n",
+                "apiVersion: v1\nkind: List\nitems:\n",
+                "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: one}\n  data: {x: 'yes'}\n",
+                "- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: two}\n",
+                "- just text\n",
+                "- metadata: {name: kindless}\n",
+                "---\n",
+                "apiVersion: v1\nkind: ConfigMapList\nitems:\n- metadata: {name: typed}\n",
+                "- apiVersion: v1\n  kind: Secret\n  metadata: {name: own}\n",
+                "---\n",
+                "apiVersion: v1\nkind: List\nitems: []\n",
+                "---\n",
+                "apiVersion: example.com/v1\nkind: Playlist\nmetadata: {name: not-a-list}\n",
+            ),
+        );
+        write(
+            d.path(),
+            "b/c.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: s}}\n",
+        );
+        let docs = load(d.path()).unwrap();
+        let seen: Vec<_> = docs
+            .iter()
+            .map(|d| format!("{} {} {}/{}", d.file, d.api_version(), d.kind(), d.name()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                "templates/a.yaml v1 ConfigMap/before",
+                "templates/a.yaml v1 ConfigMap/one",
+                "templates/a.yaml apps/v1 Deployment/two",
+                "templates/a.yaml v1 ConfigMap/typed",
+                "templates/a.yaml v1 Secret/own",
+                "templates/a.yaml example.com/v1 Playlist/not-a-list",
+                "templates/b/c.yaml v1 Service/s",
+            ]
+        );
+        // An item is written from its value: its own text, nothing of the list's.
+        let one = docs[1].text();
+        assert!(one.contains("name: one") && !one.contains("items"), "{one}");
+        assert!(one.contains("x: \"yes\""), "{one}");
+        assert!(!docs[0].is_modified());
     }
 
     #[cfg(unix)]

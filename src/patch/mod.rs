@@ -58,7 +58,7 @@ pub fn apply_documents(
     sources: &[PatchSource],
     ctx: &PatchContext,
 ) -> Result<Patched> {
-    let patches = load_patches(sources)?;
+    let patches = spec::load_patches_for(sources, ctx.mode)?;
     let mut slots: Vec<Option<Document>> = documents.into_iter().map(Some).collect();
     let mut objects: Vec<Object> = slots
         .iter_mut()

@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::json6902::{JsonPatch, type_name};
+use super::smp_common::SmpMode;
 use super::target::{ResId, Selector, SelectorSpec};
+use crate::stream::{LoadOptions, YamlError};
 
 /// One patch flag as given on the command line; order matters.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -122,29 +124,93 @@ pub struct Patch {
     pub options: PatchOptions,
 }
 
-/// Loads every source in order; the first malformed document aborts with its location.
+/// Loads every source in order, read as for `--smp-mode apimachinery`; the first malformed
+/// document aborts with its location.
 pub fn load_patches(sources: &[PatchSource]) -> anyhow::Result<Vec<Patch>> {
+    load_patches_for(sources, SmpMode::Apimachinery)
+}
+
+/// [`load_patches`] for patches applied in `mode`. In [`SmpMode::Kustomize`], strategic-merge patch
+/// documents are read the way kustomize reads them, with kyaml (go-yaml v3): YAML 1.2 booleans, so
+/// `y`, `n`, `yes`, `no`, `on`, `off` stay strings. JSON 6902 operations and the `--patch` entries
+/// themselves keep go-yaml v2 rules in both modes, as kustomize reads those with sigs.k8s.io/yaml.
+pub fn load_patches_for(sources: &[PatchSource], mode: SmpMode) -> anyhow::Result<Vec<Patch>> {
+    let smp = match mode {
+        SmpMode::Apimachinery => Yaml::V2,
+        SmpMode::Kustomize => Yaml::Kyaml,
+    };
     let mut out = Vec::new();
     for source in sources {
+        let before = out.len();
         match source {
-            PatchSource::Strategic(file) => load_strategic(file, &mut out)?,
+            PatchSource::Strategic(file) => load_strategic(file, smp, &mut out)?,
             PatchSource::Json(file) => load_helmx_json(file, &mut out)?,
-            PatchSource::Kustomize(file) => load_kustomize(file, &mut out)?,
+            PatchSource::Kustomize(file) => load_kustomize(file, smp, &mut out)?,
+        }
+        if out.len() == before {
+            bail!("patch file {} holds no patches", source.path().display());
         }
     }
     Ok(out)
 }
 
-/// Every document of a patch file, empty ones as null, so document numbers match what the user counts.
-fn load_documents(text: &str) -> Result<Vec<Value>, crate::stream::YamlError> {
-    crate::stream::split_load(text, &Default::default())
-        .map(|docs| docs.into_iter().map(|(_, value)| value).collect())
+/// The scalar rules a patch document is read with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Yaml {
+    /// go-yaml v2 (YAML 1.1), as kubectl, helm and sigs.k8s.io/yaml read YAML.
+    V2,
+    /// go-yaml v3 (YAML 1.2 booleans), as kustomize's kyaml reads resources and SMPs.
+    Kyaml,
 }
 
-fn read_docs(file: &Path) -> anyhow::Result<Vec<Value>> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("patch file {}: cannot read", file.display()))?;
-    load_documents(&text).map_err(|e| anyhow!("patch file {}: {e}", file.display()))
+/// Every document of a patch file, empty ones as null, so document numbers match what the user counts.
+fn load_documents(text: &str, yaml: Yaml) -> Result<Vec<Value>, YamlError> {
+    match yaml {
+        Yaml::V2 => crate::stream::split_load(text, &LoadOptions::default())
+            .map(|docs| docs.into_iter().map(|(_, value)| value).collect()),
+        Yaml::Kyaml => LoadOptions::default().split_load_yaml12(text),
+    }
+}
+
+fn read_text(file: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(file)
+        .with_context(|| format!("patch file {}: cannot read", file.display()))
+}
+
+fn read_docs(file: &Path, yaml: Yaml) -> anyhow::Result<Vec<Value>> {
+    load_documents(&read_text(file)?, yaml)
+        .map_err(|e| anyhow!("patch file {}: {e}", file.display()))
+}
+
+/// The documents of a patch file given to a patch flag, which must hold at least one patch: an
+/// empty file (or only empty documents) and one of only empty lists are refused by name.
+fn read_patch_file(file: &Path, yaml: Yaml) -> anyhow::Result<Vec<Value>> {
+    let docs = read_docs(file, yaml)?;
+    let mut content = docs.iter().filter(|d| !d.is_null()).peekable();
+    if content.peek().is_none() {
+        bail!("patch file {} is empty", file.display());
+    }
+    if content.all(|d| d.as_array().is_some_and(Vec::is_empty)) {
+        bail!("patch file {} holds no patches", file.display());
+    }
+    Ok(docs)
+}
+
+/// A patch body (inline `patch:` text or a `path:` file) as kustomize reads it: kyaml for SMPs, but
+/// a JSON 6902 operation list with sigs.k8s.io/yaml (go-yaml v2), so in kyaml mode a body that
+/// turns out to be a list is read again with v2 rules. `keep_empty` numbers empty documents too.
+fn body_docs(text: &str, yaml: Yaml, keep_empty: bool) -> Result<Vec<Value>, YamlError> {
+    let load = |yaml| match (yaml, keep_empty) {
+        (_, true) => load_documents(text, yaml),
+        (Yaml::V2, false) => crate::stream::load_all(text),
+        (Yaml::Kyaml, false) => LoadOptions::default().load_all_yaml12(text),
+    };
+    let docs = load(yaml)?;
+    let first = docs.iter().find(|d| !d.is_null());
+    if yaml == Yaml::Kyaml && first.is_some_and(Value::is_array) {
+        return load(Yaml::V2);
+    }
+    Ok(docs)
 }
 
 /// `path:` values are relative to the patch file's directory, never the cwd.
@@ -172,8 +238,8 @@ fn entries(doc: Value) -> Vec<(Option<usize>, Value)> {
     }
 }
 
-fn load_strategic(file: &Path, out: &mut Vec<Patch>) -> anyhow::Result<()> {
-    for (document, doc) in numbered(read_docs(file)?) {
+fn load_strategic(file: &Path, yaml: Yaml, out: &mut Vec<Patch>) -> anyhow::Result<()> {
+    for (document, doc) in numbered(read_patch_file(file, yaml)?) {
         let origin = PatchOrigin::new(file, document, None);
         out.push(untargeted_smp(origin, doc)?);
     }
@@ -223,7 +289,7 @@ struct HelmxJsonEntry {
 }
 
 fn load_helmx_json(file: &Path, out: &mut Vec<Patch>) -> anyhow::Result<()> {
-    for (document, doc) in numbered(read_docs(file)?) {
+    for (document, doc) in numbered(read_patch_file(file, Yaml::V2)?) {
         for (entry, value) in entries(doc) {
             let mut origin = PatchOrigin::new(file, document, entry);
             check_field_types(&value).map_err(|e| anyhow!("{origin}: {e}"))?;
@@ -298,9 +364,10 @@ fn check_field_types(entry: &Value) -> Result<(), String> {
 /// Reads a `path:` file that must hold exactly one document.
 fn single_body(file: &Path, path: &str, origin: &PatchOrigin) -> anyhow::Result<(PathBuf, Value)> {
     let body_file = resolve(file, path);
-    let mut docs: Vec<Value> = numbered(read_docs(&body_file).with_context(|| origin.to_string())?)
-        .map(|(_, d)| d)
-        .collect();
+    let mut docs: Vec<Value> =
+        numbered(read_docs(&body_file, Yaml::V2).with_context(|| origin.to_string())?)
+            .map(|(_, d)| d)
+            .collect();
     match docs.len() {
         1 => Ok((body_file, docs.remove(0))),
         n => bail!(
@@ -321,17 +388,35 @@ struct KustomizeEntry {
     options: PatchOptions,
 }
 
-fn load_kustomize(file: &Path, out: &mut Vec<Patch>) -> anyhow::Result<()> {
-    for (document, doc) in numbered(read_docs(file)?) {
+fn load_kustomize(file: &Path, yaml: Yaml, out: &mut Vec<Patch>) -> anyhow::Result<()> {
+    let docs = read_patch_file(file, Yaml::V2)?;
+    // The entries are read like a kustomization (sigs.k8s.io/yaml); an inline mapping patch (a
+    // helm-x extension) is taken from a kyaml reading of the same file, whose structure is the same.
+    let mut kyaml_docs: Option<Vec<Value>> = None;
+    for (document, doc) in numbered(docs) {
         for (entry, value) in entries(doc) {
             let mut origin = PatchOrigin::new(file, document, entry);
             check_field_types(&value).map_err(|e| anyhow!("{origin}: {e}"))?;
             let parsed: KustomizeEntry =
                 serde_json::from_value(value).map_err(|e| anyhow!("{origin}: {e}"))?;
             let body = match (parsed.patch, parsed.path) {
-                (Some(Value::String(text)), None) => crate::stream::load_all(&text)
+                (Some(Value::String(body)), None) => body_docs(&body, yaml, false)
                     .map_err(|e| anyhow!("{origin}: inline patch: {e}"))?,
                 // Extension over kustomize: an inline mapping or op list instead of a string.
+                (Some(inline @ Value::Object(_)), None) if yaml == Yaml::Kyaml => {
+                    let kyaml = match &mut kyaml_docs {
+                        Some(docs) => docs,
+                        none => none.insert(read_docs(file, yaml)?),
+                    };
+                    let same = kyaml.get(document - 1).and_then(|doc| match (doc, entry) {
+                        (Value::Array(items), Some(n)) => items.get(n - 1),
+                        (doc, _) => Some(doc),
+                    });
+                    match same.and_then(|e| e.get("patch")) {
+                        Some(patch @ Value::Object(_)) => vec![patch.clone()],
+                        _ => vec![inline],
+                    }
+                }
                 (Some(inline @ (Value::Object(_) | Value::Array(_))), None) => vec![inline],
                 (Some(other), None) => bail!(
                     "{origin}: `patch` must be a string (or an inline mapping or list), found {}",
@@ -339,7 +424,12 @@ fn load_kustomize(file: &Path, out: &mut Vec<Patch>) -> anyhow::Result<()> {
                 ),
                 (None, Some(path)) => {
                     let body_file = resolve(file, &path);
-                    let docs = read_docs(&body_file).with_context(|| origin.to_string())?;
+                    let docs = read_text(&body_file)
+                        .and_then(|body| {
+                            body_docs(&body, yaml, true)
+                                .map_err(|e| anyhow!("patch file {}: {e}", body_file.display()))
+                        })
+                        .with_context(|| origin.to_string())?;
                     origin.body_file = Some(body_file);
                     docs
                 }
@@ -431,6 +521,7 @@ fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     pub(crate) fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -669,6 +760,150 @@ mod tests {
             targeted_without_kind[0].target,
             Target::Selector(_)
         ));
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    /// A scratch dir for patch files written by a test.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("helmx-spec-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    #[test]
+    fn empty_patch_files_are_refused_by_name() {
+        let dir = scratch("empty");
+        let flags: [fn(PathBuf) -> PatchSource; 3] = [
+            PatchSource::Strategic,
+            PatchSource::Json,
+            PatchSource::Kustomize,
+        ];
+        for (i, text) in ["", "# only a comment\n", "---\n---\n", "--- null\n"]
+            .into_iter()
+            .enumerate()
+        {
+            for make in flags {
+                let file = dir.join(format!("empty-{i}.yaml"));
+                std::fs::write(&file, text).expect("write");
+                let err = load_err(make(file.clone()));
+                assert_eq!(
+                    err,
+                    format!("patch file {} is empty", file.display()),
+                    "{text:?}"
+                );
+            }
+        }
+        for (i, text) in ["[]\n", "---\n[]\n---\n# c\n---\n[]\n"]
+            .into_iter()
+            .enumerate()
+        {
+            for make in flags {
+                let file = dir.join(format!("no-patches-{i}.yaml"));
+                std::fs::write(&file, text).expect("write");
+                let err = load_err(make(file.clone()));
+                assert_eq!(
+                    err,
+                    format!("patch file {} holds no patches", file.display()),
+                    "{text:?}"
+                );
+            }
+        }
+        // An empty list beside real patches is fine.
+        let file = dir.join("mixed.yaml");
+        std::fs::write(
+            &file,
+            "[]\n---\n- target: {kind: ConfigMap}\n  patch: [{op: remove, path: /data}]\n",
+        )
+        .expect("write");
+        assert_eq!(load(PatchSource::Json(file)).expect("loads").len(), 1);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    fn smp_data(p: &Patch) -> &Value {
+        match &p.body {
+            PatchBody::Strategic(doc) => &doc["data"],
+            PatchBody::Json6902(_) => panic!("expected an SMP"),
+        }
+    }
+
+    #[test]
+    fn kustomize_mode_reads_smps_with_yaml12_booleans() {
+        let dir = scratch("yaml12");
+        let write = |name: &str, text: &str| {
+            let file = dir.join(name);
+            std::fs::write(&file, text).expect("write");
+            file
+        };
+        const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+        let smp = write(
+            "smp.yaml",
+            &format!("{CM}data: {{x: y, yes: yes, off: OFF, t: true, i: 1_000}}\n"),
+        );
+        let v2 = json!({"x": true, "true": true, "false": false, "t": true, "i": 1000});
+        let kyaml = json!({"x": "y", "yes": "yes", "off": "OFF", "t": true, "i": 1000});
+        let source = || PatchSource::Strategic(smp.clone());
+        let apimachinery = load_patches_for(&[source()], SmpMode::Apimachinery).expect("loads");
+        let kustomize = load_patches_for(&[source()], SmpMode::Kustomize).expect("loads");
+        // apimachinery mode keeps go-yaml v2: the keys `yes` and `off` are `true` and `false`.
+        assert_eq!(smp_data(&apimachinery[0]), &v2);
+        assert_eq!(smp_data(&kustomize[0]), &kyaml);
+        assert_eq!(
+            smp_data(&load(source()).expect("loads")[0]),
+            &v2,
+            "load_patches keeps the default"
+        );
+
+        write("body.yaml", &format!("{CM}data: {{x: y}}\n"));
+        write("ops.yaml", "- {op: add, path: /data/x, value: yes}\n");
+        let entries = write(
+            "entries.yaml",
+            concat!(
+                "- path: body.yaml\n",
+                "- patch: |\n",
+                "    apiVersion: v1\n",
+                "    kind: ConfigMap\n",
+                "    metadata: {name: c}\n",
+                "    data: {x: on}\n",
+                "- patch: {apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {x: off}}\n",
+                "- path: ops.yaml\n",
+                "  target: {kind: ConfigMap}\n",
+                "- patch: '[{op: add, path: /data/x, value: no}]'\n",
+                "  target: {kind: ConfigMap}\n",
+            ),
+        );
+        let ops = |p: &Patch| match &p.body {
+            PatchBody::Json6902(ops) => format!("{ops:?}"),
+            PatchBody::Strategic(_) => panic!("expected JSON 6902"),
+        };
+        for (mode, want) in [
+            (
+                SmpMode::Apimachinery,
+                [json!(true), json!(true), json!(false)],
+            ),
+            (SmpMode::Kustomize, [json!("y"), json!("on"), json!("off")]),
+        ] {
+            let all =
+                load_patches_for(&[PatchSource::Kustomize(entries.clone())], mode).expect("loads");
+            assert_eq!(all.len(), 5, "{mode:?}");
+            for (p, want) in all.iter().zip(&want) {
+                assert_eq!(smp_data(p)["x"], *want, "{mode:?} {}", p.origin);
+            }
+            // kustomize reads JSON 6902 operations with go-yaml v2 rules, in either mode.
+            assert!(ops(&all[3]).contains("Bool(true)"), "{}", ops(&all[3]));
+            assert!(ops(&all[4]).contains("Bool(false)"), "{}", ops(&all[4]));
+        }
+        // --json-patch is helm-x's JSON 6902 format: go-yaml v2 rules in either mode.
+        let json = write(
+            "json.yaml",
+            "target: {kind: ConfigMap}\npatch: [{op: add, path: /data/x, value: y}]\n",
+        );
+        let loaded =
+            load_patches_for(&[PatchSource::Json(json)], SmpMode::Kustomize).expect("loads");
+        assert!(
+            ops(&loaded[0]).contains("Bool(true)"),
+            "{}",
+            ops(&loaded[0])
+        );
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

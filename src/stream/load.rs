@@ -7,7 +7,7 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 use serde_json::{Map, Number, Value};
 
 use super::YamlError;
-use super::resolve::{Scalar, go_float32_key, resolve_plain};
+use super::resolve::{Scalar, go_float32_key, resolve_plain, resolve_plain_yaml12};
 
 /// Deeper nesting is refused: `Value`'s drop, comparison and our emitter recurse.
 const MAX_DEPTH: usize = 256;
@@ -55,6 +55,37 @@ pub struct LoadOptions {
     pub duplicate_keys: DuplicateKeys,
 }
 
+/// How untagged plain scalars resolve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Schema {
+    /// go-yaml v2 (YAML 1.1): what kubectl, helm and the API server read; the default.
+    #[default]
+    Yaml11,
+    /// go-yaml v3 (YAML 1.2 booleans), as kustomize's kyaml reads documents.
+    Yaml12,
+}
+
+impl LoadOptions {
+    /// Every document of `text` as [`super::split_load`] numbers them (empty ones as `null`), with
+    /// plain scalars resolved the way kustomize's kyaml (go-yaml v3) reads them: YAML 1.2 booleans,
+    /// so `y`, `n`, `yes`, `no`, `on`, `off` (any case) stay strings; numbers, nulls and keys as in
+    /// [`load`].
+    pub fn split_load_yaml12(&self, text: &str) -> Result<Vec<Value>, YamlError> {
+        Ok(compose(text, self, Schema::Yaml12, true)?
+            .into_iter()
+            .map(|d| d.value)
+            .collect())
+    }
+
+    /// [`load_all`] with the scalar rules of [`LoadOptions::split_load_yaml12`].
+    pub fn load_all_yaml12(&self, text: &str) -> Result<Vec<Value>, YamlError> {
+        Ok(compose(text, self, Schema::Yaml12, false)?
+            .into_iter()
+            .map(|d| d.value)
+            .collect())
+    }
+}
+
 /// Parses one document into a JSON value with go-yaml v2 (YAML 1.1) scalar resolution
 /// and sigs.k8s.io/yaml key conversion. Empty input is `null`; empty documents
 /// around the one with content are ignored, a second document with content is an error.
@@ -64,7 +95,7 @@ pub fn load(text: &str) -> Result<Value, YamlError> {
 
 /// [`load`] with explicit options.
 pub fn load_with(text: &str, opts: &LoadOptions) -> Result<Value, YamlError> {
-    let mut docs = compose(text, opts)?;
+    let mut docs = compose(text, opts, Schema::Yaml11, false)?;
     if let Some(second) = docs.get(1) {
         return Err(YamlError::at(
             &second.start,
@@ -82,7 +113,10 @@ pub fn load_all(text: &str) -> Result<Vec<Value>, YamlError> {
 
 /// [`load_all`] with explicit options.
 pub fn load_all_with(text: &str, opts: &LoadOptions) -> Result<Vec<Value>, YamlError> {
-    Ok(compose(text, opts)?.into_iter().map(|d| d.value).collect())
+    Ok(compose(text, opts, Schema::Yaml11, false)?
+        .into_iter()
+        .map(|d| d.value)
+        .collect())
 }
 
 struct Doc {
@@ -90,11 +124,18 @@ struct Doc {
     start: Marker,
 }
 
-/// The documents of `text` that have a node; empty ones are dropped.
-fn compose(text: &str, opts: &LoadOptions) -> Result<Vec<Doc>, YamlError> {
+/// The documents of `text` that have a node; empty ones are dropped unless `keep_empty`, which
+/// gives them as `null`.
+fn compose(
+    text: &str,
+    opts: &LoadOptions,
+    schema: Schema,
+    keep_empty: bool,
+) -> Result<Vec<Doc>, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut composer = Composer::new(opts);
+    composer.schema = schema;
     let mut doc_start = Marker::default();
     let mut empty = false;
     let mut first = false;
@@ -108,7 +149,7 @@ fn compose(text: &str, opts: &LoadOptions) -> Result<Vec<Doc>, YamlError> {
             first = true;
         }
         if let Some(value) = composer.event(event, &span.start)?
-            && !empty
+            && (keep_empty || !empty)
         {
             docs.push(Doc {
                 value,
@@ -173,6 +214,7 @@ impl Frame {
 /// Turns one stream's parser events into a `Value` per document.
 pub(super) struct Composer<'o> {
     opts: &'o LoadOptions,
+    schema: Schema,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Value, Size)>,
     root: Option<Value>,
@@ -182,6 +224,7 @@ impl<'o> Composer<'o> {
     pub(super) fn new(opts: &'o LoadOptions) -> Self {
         Composer {
             opts,
+            schema: Schema::default(),
             stack: Vec::new(),
             anchors: HashMap::new(),
             root: None,
@@ -195,7 +238,11 @@ impl<'o> Composer<'o> {
         mark: &Marker,
     ) -> Result<Option<Value>, YamlError> {
         match event {
-            Event::DocumentStart(_) => *self = Composer::new(self.opts),
+            Event::DocumentStart(_) => {
+                let schema = self.schema;
+                *self = Composer::new(self.opts);
+                self.schema = schema;
+            }
             Event::DocumentEnd => return Ok(Some(self.root.take().unwrap_or(Value::Null))),
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
             Event::Alias(id) => self.alias(id, mark)?,
@@ -265,13 +312,13 @@ impl<'o> Composer<'o> {
             let key = if merge {
                 Key::Merge(*mark)
             } else {
-                let scalar = resolve_tagged(&text, plain, tag).map_err(at)?;
+                let scalar = resolve_tagged(&text, plain, tag, self.schema).map_err(at)?;
                 Key::Name(scalar_key(scalar, text, binary).map_err(at)?, *mark)
             };
             self.set_key(key, bytes);
             return Ok(());
         }
-        let scalar = resolve_tagged(&text, plain, tag).map_err(at)?;
+        let scalar = resolve_tagged(&text, plain, tag, self.schema).map_err(at)?;
         let value = scalar_value(scalar, text, binary).map_err(at)?;
         self.finish(value, Size { nodes: 1, bytes }, anchor, mark)
     }
@@ -424,14 +471,20 @@ fn core_tag(tag: &Tag) -> Option<&str> {
 }
 
 /// go-yaml v2's scalar decoding: quoted and block scalars are strings unless tagged,
-/// core tags force (and check) a type, other tags leave the text as a string.
-fn resolve_tagged(text: &str, plain: bool, tag: Option<&Tag>) -> Result<Scalar, String> {
+/// core tags force (and check) a type, other tags leave the text as a string. With
+/// [`Schema::Yaml12`], plain words resolve as go-yaml v3 does (so `!!bool yes` fails there, as in v3).
+fn resolve_tagged(
+    text: &str,
+    plain: bool,
+    tag: Option<&Tag>,
+    schema: Schema,
+) -> Result<Scalar, String> {
+    let resolve = match schema {
+        Schema::Yaml11 => resolve_plain,
+        Schema::Yaml12 => resolve_plain_yaml12,
+    };
     let Some(tag) = tag else {
-        return Ok(if plain {
-            resolve_plain(text)
-        } else {
-            Scalar::Str
-        });
+        return Ok(if plain { resolve(text) } else { Scalar::Str });
     };
     let want = match core_tag(tag) {
         Some(want @ ("null" | "bool" | "int" | "float")) => want,
@@ -439,7 +492,7 @@ fn resolve_tagged(text: &str, plain: bool, tag: Option<&Tag>) -> Result<Scalar, 
         Some("timestamp") => return Err(format!("cannot decode `{text}` as a !!timestamp")),
         _ => return Ok(Scalar::Str),
     };
-    let got = resolve_plain(text);
+    let got = resolve(text);
     let ok = match (&got, want) {
         (Scalar::Null, "null") | (Scalar::Bool(_), "bool") | (Scalar::Float(_), "float") => true,
         (Scalar::Int(_) | Scalar::Uint(_), "int") => true,
@@ -554,6 +607,50 @@ mod tests {
             Some(9223372036854775808)
         );
         assert_eq!(one("-9223372036854775809"), json!(-9223372036854775809.0));
+    }
+
+    #[test]
+    fn yaml12_option_keeps_yaml11_booleans_as_strings() {
+        let text = concat!(
+            "---\n# empty\n---\n",
+            "data: {x: y, n: n, yes: yes, no: NO, on: On, off: OFF, t: true, f: False, i: 1_000,\n",
+            "  o: 0755, h: 0x1F, z: ~, q: 'yes', e: 1e3}\n",
+            "---\n",
+            "on: 1\nyes: 2\n",
+        );
+        let opts = LoadOptions::default();
+        let docs = opts.split_load_yaml12(text).expect("loads");
+        assert_eq!(
+            docs.len(),
+            3,
+            "empty documents count, as split_load numbers them"
+        );
+        assert_eq!(docs[0], Value::Null);
+        assert_eq!(
+            docs[1],
+            json!({"data": {
+                "x": "y", "n": "n", "yes": "yes", "no": "NO", "on": "On", "off": "OFF",
+                "t": true, "f": false, "i": 1000, "o": 493, "h": 31, "z": null, "q": "yes",
+                "e": 1000.0,
+            }})
+        );
+        // Keys too: no longer both `true`, so no duplicate.
+        assert_eq!(docs[2], json!({"on": 1, "yes": 2}));
+        // The same numbering as split_load (lenient here: under go-yaml v2 `n`, `no` and `off` are
+        // all the key `false`).
+        let lenient = LoadOptions {
+            duplicate_keys: DuplicateKeys::LastWins,
+        };
+        assert_eq!(
+            super::super::split_load(text, &lenient).map(|d| d.len()),
+            Ok(docs.len())
+        );
+        assert_eq!(opts.load_all_yaml12(text).map(|d| d.len()), Ok(2));
+        // go-yaml v3 refuses `!!bool yes`; the default (v2) takes it.
+        assert!(opts.load_all_yaml12("a: !!bool yes\n").is_err());
+        assert_eq!(one("a: !!bool yes\n"), json!({"a": true}));
+        // The default is untouched.
+        assert_eq!(one("x: y\nn: NO\n"), json!({"x": true, "false": false}));
     }
 
     #[test]

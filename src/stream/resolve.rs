@@ -33,6 +33,20 @@ pub(crate) fn resolve_plain(s: &str) -> Scalar {
     }
 }
 
+/// [`resolve_plain`] as go-yaml v3 does it, which is what kustomize's kyaml reads YAML with: YAML
+/// 1.2's core-schema booleans (`true`, `false` as `true`/`True`/`TRUE`) only, so YAML 1.1's `y`, `n`,
+/// `yes`, `no`, `on`, `off` in any case stay strings. Everything else matches go-yaml v2: v3 keeps
+/// 1.1's `0755` octal and `1_000` underscores for compatibility, and the same null, float and
+/// infinity words.
+pub(crate) fn resolve_plain_yaml12(s: &str) -> Scalar {
+    match resolve_plain(s) {
+        Scalar::Bool(_) if !matches!(s, "true" | "True" | "TRUE" | "false" | "False" | "FALSE") => {
+            Scalar::Str
+        }
+        other => other,
+    }
+}
+
 /// The fixed words of go-yaml v2's resolve table (case variants exactly as listed there).
 fn word(s: &str) -> Option<Scalar> {
     Some(match s {
@@ -324,6 +338,39 @@ mod tests {
         assert!(matches!(resolve_plain(".nan"), Float(f) if f.is_nan()));
         assert_eq!(resolve_plain("-.Inf"), Float(f64::NEG_INFINITY));
         assert_eq!(resolve_plain("+.INF"), Float(f64::INFINITY));
+    }
+
+    #[test]
+    fn yaml12_keeps_yaml11_booleans_as_strings() {
+        use Scalar::*;
+        for word in [
+            "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off",
+            "Off", "OFF",
+        ] {
+            assert!(matches!(resolve_plain(word), Bool(_)), "{word}");
+            assert_eq!(resolve_plain_yaml12(word), Str, "{word}");
+        }
+        for (word, want) in [
+            ("true", Bool(true)),
+            ("True", Bool(true)),
+            ("TRUE", Bool(true)),
+            ("false", Bool(false)),
+            ("False", Bool(false)),
+            ("FALSE", Bool(false)),
+            ("tRUE", Str),
+            ("~", Null),
+            ("null", Null),
+            ("", Null),
+            ("0755", Int(493)),
+            ("1_000", Int(1000)),
+            ("0x1F", Int(31)),
+            ("1e3", Float(1000.0)),
+            ("2001-12-14", Str),
+            ("yess", Str),
+        ] {
+            assert_eq!(resolve_plain_yaml12(word), want, "{word}");
+        }
+        assert_eq!(resolve_plain_yaml12(".inf"), Float(f64::INFINITY));
     }
 
     #[test]

@@ -1,0 +1,3 @@
+//! Transformations of the document stream besides patches, each one small module with its tests.
+
+pub mod namespace;
