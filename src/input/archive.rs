@@ -79,6 +79,9 @@ fn walk(archive: &Path, dest: Option<&Path>) -> Result<PathBuf> {
     // Normalized paths seen, and where; held names are bounded by MAX_EXTENSION_TOTAL_BYTES plus
     // the 256 bytes a plain header holds per entry.
     let mut seen: HashMap<PathBuf, Pos> = HashMap::new();
+    // Paths that are files, and every directory named or implied so far (bounded like `seen`).
+    let mut files: HashMap<PathBuf, Pos> = HashMap::new();
+    let mut dirs: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     let mut last: Option<String> = None;
     let mut next = Pos {
         header: 1,
@@ -148,6 +151,32 @@ fn walk(archive: &Path, dest: Option<&Path>) -> Result<PathBuf> {
             );
         }
         seen.insert(rel.clone(), at);
+        // A file and a directory of the same path cannot both be extracted: refuse it here, where
+        // `validate` sees it too, instead of failing half-way through extraction.
+        for ancestor in rel
+            .ancestors()
+            .skip(1)
+            .filter(|a| !a.as_os_str().is_empty())
+        {
+            if let Some(prev) = files.get(ancestor) {
+                bail!(
+                    "{shown}: {label} lies under {}, which {prev} made a file; refusing an archive whose paths collide",
+                    quote(&ancestor.to_string_lossy())
+                );
+            }
+            if !dirs.insert(ancestor.to_path_buf()) {
+                break;
+            }
+        }
+        if matches!(kind, EntryType::Directory) {
+            dirs.insert(rel.clone());
+        } else if dirs.contains(&rel) {
+            bail!(
+                "{shown}: {label} is a file where earlier entries have a directory; refusing an archive whose paths collide"
+            );
+        } else {
+            files.insert(rel.clone(), at);
+        }
         match kind {
             EntryType::Directory => {
                 if size != 0 {
@@ -785,6 +814,30 @@ mod tests {
             e.contains("duplicates") && e.contains("l\"... (303 bytes)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn files_and_directories_of_one_path_are_refused() {
+        let e = refused(&[file("c/x", b"1"), file("c/x/y", b"2"), END.to_vec()].concat());
+        assert!(
+            e.contains("lies under \"c/x\"") && e.contains("header #1"),
+            "{e}"
+        );
+        let e = refused(&[file("c/x/y", b"1"), file("c/x", b"2"), END.to_vec()].concat());
+        assert!(
+            e.contains("is a file where earlier entries have a directory"),
+            "{e}"
+        );
+        let e = refused(
+            &[
+                dir("c/d/"),
+                file("c/d/f", b"1"),
+                file("c/d", b"x"),
+                END.to_vec(),
+            ]
+            .concat(),
+        );
+        assert!(e.contains("duplicates") || e.contains("directory"), "{e}");
     }
 
     #[test]
