@@ -22,15 +22,7 @@ fn configmap(env: &HelmEnv, ns: &str, name: &str) -> Value {
 }
 
 fn ok(env: &HelmEnv, out: Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{}: {what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        env.label,
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
+    common::succeeded(env.label, out, what)
 }
 
 /// A namespace of its own with the object the chart's `lookup` looks for.

@@ -198,17 +198,20 @@ impl HelmEnv {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let out = self.x(args);
-        assert!(
-            out.status.success(),
-            "{}: helm x failed ({}):\nstdout:\n{}\nstderr:\n{}",
-            self.label,
-            out.status,
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
+        succeeded(self.label, self.x(args), "helm x")
     }
+}
+
+/// Asserts that a run (`what`, under helm `label`) succeeded and returns its stdout.
+pub fn succeeded(label: &str, out: Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{label}: {what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
 }
 
 /// A path as an argv word (test paths are UTF-8).
