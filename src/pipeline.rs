@@ -182,8 +182,10 @@ fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
     let mut chart: OsString = target.input.as_str().into();
     let mut chart_is_local = false;
     let mut targets_checked = false;
+    // Read once: a packaged chart is extracted for them.
+    let crds = chart_crds(source, workdir.path())?;
     let frozen = if major < 4 {
-        freeze::hooks(inv, target, verb, source, workdir.path())?
+        freeze::hooks(inv, target, verb, source, workdir.path(), &crds)?
     } else {
         None
     };
@@ -202,7 +204,7 @@ fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
             targets_checked,
             namespace: inv.namespace.clone(),
             chain,
-            crds: chart_crds(source, workdir.path())?,
+            crds,
             force_namespace: target.force_namespace.clone(),
             cluster_scoped: match target.force_namespace {
                 Some(_) => cluster_scoped(inv, verb)?,

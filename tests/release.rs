@@ -532,3 +532,33 @@ fn a_patched_object_stays_in_its_template_file() {
         }
     }
 }
+
+#[test]
+fn a_packaged_chart_with_a_patched_hook_post_renders() {
+    let smp = testdata("patches/live-smp.yaml");
+    for env in common::envs() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = env.helm([
+            "package",
+            s(&testdata("charts/live")),
+            "--destination",
+            s(dir.path()),
+        ]);
+        ok(&env, out, "helm package");
+        let tgz = dir.path().join("live-0.1.0.tgz");
+        // --dry-run=client makes helm render and helm-x post-render (Helm 3: hooks frozen).
+        let out = env.x_ok([
+            "template",
+            "live",
+            s(&tgz),
+            "--strategic-merge-patch",
+            s(&smp),
+            "--dry-run=client",
+        ]);
+        let docs = documents(&out);
+        for name in ["live-live", "live-hook"] {
+            let doc = docs.iter().find(|d| d.name() == name).unwrap();
+            assert_eq!(doc.value["data"]["patched"], "yes", "{}: {name}", env.label);
+        }
+    }
+}

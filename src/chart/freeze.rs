@@ -15,7 +15,7 @@ use crate::helm::{Run, Verb};
 use crate::input::{Source, chart, walk};
 use crate::invocation::{Invocation, Target};
 use crate::patch;
-use crate::pipeline::{self, chart_crds, render_release};
+use crate::pipeline::{self, render_release};
 use crate::stream::Document;
 
 /// The chart copy with frozen hook templates, or `None` when no patch targets a hook.
@@ -25,6 +25,7 @@ pub fn hooks(
     verb: Verb,
     source: &Source,
     workdir: &Path,
+    crds: &[serde_json::Value],
 ) -> Result<Option<PathBuf>> {
     if !may_have_hooks(source)? {
         return Ok(None);
@@ -34,10 +35,9 @@ pub fn hooks(
     if documents.iter().all(|d| d.hook_events().is_empty()) {
         return Ok(None);
     }
-    let crds = chart_crds(source, workdir)?;
-    let ctx = target.patch_context(&inv.namespace, &crds);
+    let ctx = target.patch_context(&inv.namespace, crds);
     let mut patched = patch::apply_documents(documents.clone(), &target.patches, &ctx)?;
-    pipeline::force_namespace(inv, target, verb, &mut patched.documents, &crds)?;
+    pipeline::force_namespace(inv, target, verb, &mut patched.documents, crds)?;
     let mut after: Vec<Option<&Document>> = vec![None; documents.len()];
     for (origin, doc) in patched.origins.iter().zip(&patched.documents) {
         after[*origin] = Some(doc);
