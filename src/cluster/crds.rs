@@ -3,8 +3,7 @@
 //! CRDs are installed first"). helm-x applies those CRDs itself first — server-side, as helm's field
 //! manager, with this release's ownership metadata so helm takes them over — waits until each is
 //! Established, and then runs helm with the CRDs still in `templates/`, so helm owns and upgrades
-//! them like any other object. Also here: the scope of every kind the cluster serves, which
-//! `--force-namespace` needs for kinds whose CRD is not in the input.
+//! them like any other object.
 
 use std::time::{Duration, Instant};
 
@@ -113,23 +112,6 @@ impl Cluster {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-    }
-}
-
-impl Cluster {
-    /// The `(group, kind)` of every cluster-scoped type the server serves, for kinds whose scope
-    /// the input does not tell (CRDs installed earlier, aggregated APIs).
-    pub fn cluster_scoped_kinds(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let discovered = self.discovered()?;
-        let mut kinds: Vec<(String, String)> = discovered
-            .resources
-            .iter()
-            .filter(|r| !r.namespaced)
-            .map(|r| (r.group.clone(), r.kind.clone()))
-            .collect();
-        kinds.sort();
-        kinds.dedup();
-        Ok(kinds)
     }
 }
 

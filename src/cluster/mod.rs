@@ -130,6 +130,21 @@ impl Cluster {
         })
     }
 
+    /// The `(group, kind)` of every cluster-scoped type the server serves, for kinds whose scope
+    /// the input does not tell (CRDs installed earlier, aggregated APIs).
+    pub fn cluster_scoped_kinds(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let discovered = self.discovered()?;
+        let mut kinds: Vec<(String, String)> = discovered
+            .resources
+            .iter()
+            .filter(|r| !r.namespaced)
+            .map(|r| (r.group.clone(), r.kind.clone()))
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        Ok(kinds)
+    }
+
     /// Whether `helm upgrade --install` would upgrade (true) rather than
     /// install: a record exists and its latest revision is not `uninstalled`.
     /// Reads record labels only, never the release payload.
