@@ -114,8 +114,8 @@ pub fn helm_renders(target: &Target, source: &Source) -> bool {
 }
 
 /// Detects the input and checks a packaged chart before anything reads it.
-pub fn detect(target: &Target) -> Result<Source> {
-    let source = input::detect(&target.input, target.input_type)?;
+pub fn detect(target: &Target, args: &HelmArgs) -> Result<Source> {
+    let source = input::detect(&target.input, target.input_type, args.repo())?;
     if let Source::ChartArchive(tgz) = &source {
         archive::validate(tgz)?;
     }
@@ -505,6 +505,11 @@ fn generated_metadata(
     meta
 }
 
+/// A render of the user's own chart, wherever it lives (helm fetches it).
+const USER_CHART: Run = Run::Render {
+    chart_is_local: false,
+};
+
 /// The release helm would make of the user's chart for `helm VERB`, rendered by helm itself:
 /// `helm template` offline, else `helm install|upgrade --dry-run=server -o json`, which sees the
 /// release history, `lookup`, the cluster's capabilities and applies helm's values rules. Returns
@@ -519,11 +524,8 @@ pub fn render_release(
     verb: Verb,
     args: &HelmArgs,
 ) -> Result<Vec<Document>> {
-    let helm = inv.helm()?;
-    let run = Run::Render {
-        chart_is_local: false,
-    };
     if verb != Verb::Template && !args.offline() {
+        let helm = inv.helm()?;
         let mut argv: Vec<OsString> = vec![
             verb.name().into(),
             target.release.as_str().into(),
@@ -533,7 +535,7 @@ pub fn render_release(
             argv.push("--install".into());
         }
         argv.extend(["--dry-run=server".into(), "--output".into(), "json".into()]);
-        argv.extend(args.for_run(verb, run));
+        argv.extend(args.for_run(verb, USER_CHART));
         let out = helm.output_quiet(&argv)?;
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.success() {
@@ -552,6 +554,18 @@ pub fn render_release(
              it; rendering with helm template for the cluster instead (lookup sees nothing there)"
         );
     }
+    template_release(inv, target, verb, args)
+}
+
+/// The release rendered by `helm template`: for `Verb::Template` offline with the given values; for
+/// install and upgrade for the cluster (its capabilities, `--is-upgrade`, the last values by helm's
+/// reuse rules), where `lookup` sees nothing.
+pub fn template_release(
+    inv: &Invocation,
+    target: &Target,
+    verb: Verb,
+    args: &HelmArgs,
+) -> Result<Vec<Document>> {
     let workdir;
     let mut args = args.clone();
     let mut argv: Vec<OsString> = vec![
@@ -566,8 +580,8 @@ pub fn render_release(
         }
         argv.extend(cluster_render_args(inv, target, verb)?);
     }
-    argv.extend(args.for_run(Verb::Template, run));
-    let out = helm.capture(&argv)?;
+    argv.extend(args.for_run(Verb::Template, USER_CHART));
+    let out = inv.helm()?.capture(&argv)?;
     Document::parse_stream(&out, "output of helm template", source_of)
 }
 

@@ -256,7 +256,16 @@ fn diff_before_and_after_a_patch_change() {
             args.extend_from_slice(extra);
             env.x(args)
         };
+        // Like helm-diff: a release that is not there is an error unless asked for, never "changes".
         let out = diff(&v1, &["--detailed-exitcode"]);
+        assert_eq!(out.status.code(), Some(1), "{}", env.label);
+        assert!(
+            text(&out.stderr).contains("--allow-unreleased"),
+            "{}",
+            env.label
+        );
+        assert_eq!(text(&out.stdout), "", "{}", env.label);
+        let out = diff(&v1, &["--detailed-exitcode", "--allow-unreleased"]);
         assert_eq!(
             out.status.code(),
             Some(2),

@@ -20,7 +20,7 @@ use crate::pipeline;
 
 /// Renders the input and prints it as `helm template` does.
 pub fn run(inv: &Invocation, target: &Target) -> Result<ExitCode> {
-    let source = pipeline::detect(target)?;
+    let source = pipeline::detect(target, &inv.helm_args)?;
     pipeline::check_input_flags(target, &source)?;
     let printable = !inv.keep_workdir(target) && inv.helm_args.all_within(PRINTABLE_FLAGS);
     let prints_itself = source.is_chart() && target.transforms() && printable;

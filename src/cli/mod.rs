@@ -44,8 +44,18 @@ enum Command {
     Install(ApplyArgs),
     /// Upgrade a release to the input, like `helm upgrade` (`-i/--install` to create it when missing).
     Upgrade(ApplyArgs),
-    /// Show what an upgrade would change, like the helm-diff plugin (`helm x diff upgrade …` works too).
+    /// Show what an upgrade would change, like the helm-diff plugin (`helm x diff upgrade …` works
+    /// too; `helm x diff revision|rollback|release` compare stored releases).
     Diff(diff::DiffArgs),
+    /// `helm x diff revision RELEASE REV [REV2]`: one revision against the deployed one, or two.
+    #[command(name = "diff-revision", hide = true)]
+    DiffRevision(diff::RevisionArgs),
+    /// `helm x diff rollback RELEASE REV`: what rolling back to REV would change.
+    #[command(name = "diff-rollback", hide = true)]
+    DiffRollback(diff::RollbackArgs),
+    /// `helm x diff release [NS/]A [NS/]B`: two releases of one chart.
+    #[command(name = "diff-release", hide = true)]
+    DiffRelease(diff::ReleaseArgs),
     /// Give existing objects the ownership metadata helm checks, so the release takes them over.
     Adopt(adopt::AdoptArgs),
     /// Print helm-x's version.
@@ -166,10 +176,22 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
     let (ours, helm) = split_argv(argv);
     let mut full = vec![OsString::from("helm x")];
     full.extend(ours);
-    let matches = Cli::command().get_matches_from(full);
+    // Usage errors exit 1, as helm's and helm-diff's do (clap's own code, 2, means "changes" to
+    // `helm x diff --detailed-exitcode`).
+    let usage = |e: clap::Error| {
+        if !e.use_stderr() {
+            e.exit();
+        }
+        let _ = e.print();
+        Ok(ExitCode::FAILURE)
+    };
+    let matches = match Cli::command().try_get_matches_from(full) {
+        Ok(matches) => matches,
+        Err(e) => return usage(e),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => return usage(e),
     };
     let sub = matches
         .subcommand()
@@ -181,10 +203,7 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
         }
         Command::Postrender { spec } => action::postrender::run(spec),
         Command::Adopt(args) => {
-            if let Some(flag) = helm.beyond_globals().first() {
-                bail!("unknown flag {flag:?} for helm x adopt");
-            }
-            let inv = Invocation::new(helm);
+            let inv = Invocation::new(globals_only(helm, "adopt")?);
             let outcomes =
                 action::adopt::adopt(&inv, &args.release, &args.targets, args.force, args.dry_run)?;
             for outcome in outcomes {
@@ -205,9 +224,52 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
         }
         Command::Diff(args) => {
             let target = args.chart.target(&sub);
-            action::diff::run(&Invocation::new(helm), &target, &args.options())
+            let options = args.options()?;
+            action::diff::run(Invocation::new(diff_flags(helm)?), &target, options)
+        }
+        Command::DiffRevision(args) => {
+            let inv = Invocation::new(globals_only(helm, "diff revision")?);
+            action::diff::revision(&inv, &args.release, &args.revisions, args.report.options()?)
+        }
+        Command::DiffRollback(args) => {
+            let inv = Invocation::new(globals_only(helm, "diff rollback")?);
+            action::diff::rollback(&inv, &args.release, args.revision, args.report.options()?)
+        }
+        Command::DiffRelease(args) => {
+            let inv = Invocation::new(globals_only(helm, "diff release")?);
+            action::diff::releases(&inv, &args.releases, args.report.options()?)
         }
     }
+}
+
+/// Helm flags for a subcommand that runs helm only to read releases: its globals and nothing else.
+fn globals_only(helm: HelmArgs, command: &str) -> Result<HelmArgs> {
+    if let Some(flag) = helm.beyond_globals().first() {
+        bail!("unknown flag {flag:?} for helm x {command}");
+    }
+    Ok(helm)
+}
+
+/// `helm x diff upgrade` takes the helm flags helm-diff takes; any other flag is an error, as in
+/// helm-diff, unless `HELM_DIFF_IGNORE_UNKNOWN_FLAGS=true` (a `helm upgrade` wrapper passing its
+/// whole command line), when it is dropped with a warning.
+fn diff_flags(helm: HelmArgs) -> Result<HelmArgs> {
+    let refused = helm.refused_by_diff();
+    if refused.is_empty() {
+        return Ok(helm);
+    }
+    if std::env::var("HELM_DIFF_IGNORE_UNKNOWN_FLAGS").is_ok_and(|v| v == "true") {
+        eprintln!(
+            "helm x diff: ignoring {} (HELM_DIFF_IGNORE_UNKNOWN_FLAGS=true)",
+            refused.join(", ")
+        );
+        return Ok(helm.accepted_by_diff());
+    }
+    bail!(
+        "unknown flag: {} (helm x diff takes the flags of helm diff upgrade; set \
+         HELM_DIFF_IGNORE_UNKNOWN_FLAGS=true to ignore the others)",
+        refused.join(", ")
+    )
 }
 
 /// The helm verb whose flags a subcommand takes (diff mirrors upgrade).
@@ -219,12 +281,28 @@ fn verb_of(sub: &str) -> Verb {
     }
 }
 
+/// Whether a flag of ours consumes the next word: not when its value must be attached
+/// (`--detailed-exitcode[=BOOL]`, `--dry-run[=MODE]`), as pflag's booleans and optional values.
+fn takes_next(arg: &clap::Arg) -> bool {
+    arg.get_action().takes_values() && !arg.is_require_equals_set()
+}
+
 /// Splits the argv into what clap parses (subcommand, positionals, helm-x's own flags) and the helm
 /// flags to pass on. Anything after `--` goes to helm verbatim.
 fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs) {
-    // `helm x diff upgrade REL INPUT` is how helm-diff users type it.
-    if argv.len() > 2 && argv[0] == "diff" && argv[1] == "upgrade" {
-        argv.remove(1);
+    // `helm x diff upgrade REL INPUT` is how helm-diff users type it; `helm x diff revision|
+    // rollback|release` are helm-diff's other subcommands.
+    if argv.len() > 2 && argv[0] == "diff" {
+        match argv[1].to_str() {
+            Some("upgrade") => {
+                argv.remove(1);
+            }
+            Some(sub @ ("revision" | "rollback" | "release")) => {
+                argv[0] = format!("diff-{sub}").into();
+                argv.remove(1);
+            }
+            _ => {}
+        }
     }
     let mut cmd = Cli::command();
     cmd.build();
@@ -233,7 +311,11 @@ fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs) {
         .first()
         .and_then(|a| a.to_str())
         .and_then(|name| cmd.find_subcommand(name));
-    let Some(sub) = sub.filter(|s| s.get_arguments().any(|a| a.get_id() == "release")) else {
+    let takes_release = |s: &&clap::Command| {
+        s.get_arguments()
+            .any(|a| matches!(a.get_id().as_str(), "release" | "releases"))
+    };
+    let Some(sub) = sub.filter(takes_release) else {
         return (argv, helm);
     };
     let verb = verb_of(sub.get_name());
@@ -253,13 +335,16 @@ fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs) {
         let own = if let Some(long) = token.strip_prefix("--") {
             let name = long.split_once('=').map_or(long, |(n, _)| n);
             sub.get_arguments()
-                .find(|a| a.get_long() == Some(name))
-                .map(|a| a.get_action().takes_values() && !long.contains('='))
+                .find(|a| {
+                    a.get_long() == Some(name)
+                        || a.get_all_aliases().is_some_and(|all| all.contains(&name))
+                })
+                .map(|a| takes_next(a) && !long.contains('='))
         } else {
             let c = token.chars().nth(1);
             sub.get_arguments()
                 .find(|a| a.get_short() == c)
-                .map(|a| a.get_action().takes_values() && token.len() == 2)
+                .map(|a| takes_next(a) && token.len() == 2)
         };
         match own {
             Some(takes_value) => {
@@ -388,6 +473,85 @@ mod tests {
             ),
             os(&["--set", "a=b"])
         );
+    }
+
+    fn diff_args(words: &[&str]) -> (diff::DiffArgs, HelmArgs) {
+        let mut argv = os(&["diff", "upgrade", "r", "in"]);
+        argv.extend(os(words));
+        let (ours, helm) = split_argv(argv);
+        let mut full = os(&["helm x"]);
+        full.extend(ours);
+        let m = Cli::command().try_get_matches_from(full).unwrap();
+        let (_, sub) = m.subcommand().unwrap();
+        (diff::DiffArgs::from_arg_matches(sub).unwrap(), helm)
+    }
+
+    /// Every helm-diff flag reads the same written `--flag value` and `--flag=value`.
+    #[test]
+    fn diff_flags_in_both_forms() {
+        let pairs: &[(&[&str], &[&str])] = &[
+            (&["--suppress", "ConfigMap"], &["--suppress=ConfigMap"]),
+            (&["--context", "3"], &["--context=3"]),
+            (&["-C", "3"], &["--context=3"]),
+            (&["--output", "simple"], &["--output=simple"]),
+            (&["--find-renames", "0.5"], &["--find-renames=0.5"]),
+            (&["-D", "0.5"], &["--find-renames=0.5"]),
+            (
+                &["--suppress-output-line-regex", "a.b"],
+                &["--suppress-output-line-regex=a.b"],
+            ),
+            (&["--detailed-exitcode"], &["--detailed-exitcode=true"]),
+            (&["--server-side", "false"], &["--server-side=false"]),
+            (&["--markdown-limit", "100"], &["--markdown-limit=100"]),
+            (&["--ignore", "/a"], &["--ignore=/a"]),
+        ];
+        for (spaced, joined) in pairs {
+            let (a, _) = diff_args(spaced);
+            let (b, _) = diff_args(joined);
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{spaced:?}");
+        }
+        let (off, _) = diff_args(&["--three-way-merge=false", "--color=false"]);
+        let debug = format!("{off:?}");
+        assert!(debug.contains("three_way_merge: Some(false)"), "{debug}");
+        assert!(debug.contains("color: Some(false)"), "{debug}");
+    }
+
+    #[test]
+    fn diff_refuses_flags_helm_diff_does_not_take() {
+        let (_, helm) = diff_args(&["--wait", "--timeout", "5m", "--set", "a=b", "--bogus"]);
+        assert_eq!(helm.refused_by_diff(), ["--wait", "--timeout", "--bogus"]);
+        let kept = helm.accepted_by_diff();
+        assert!(kept.refused_by_diff().is_empty());
+        assert_eq!(
+            kept.for_run(
+                Verb::Upgrade,
+                crate::helm::Run::Final {
+                    chart_is_local: true
+                }
+            ),
+            os(&["--set", "a=b"])
+        );
+        let (_, helm) = diff_args(&["-f", "v.yaml", "--reuse-values", "--no-hooks", "-n", "x"]);
+        assert!(helm.refused_by_diff().is_empty());
+    }
+
+    #[test]
+    fn diff_subcommands_are_helm_diffs() {
+        for (words, name) in [
+            (&["diff", "revision", "r", "1", "2"][..], "diff-revision"),
+            (&["diff", "rollback", "r", "1"][..], "diff-rollback"),
+            (
+                &["diff", "release", "a/r", "b/r", "--kube-context", "c"][..],
+                "diff-release",
+            ),
+        ] {
+            let (ours, helm) = split_argv(os(words));
+            let mut full = os(&["helm x"]);
+            full.extend(ours);
+            let m = Cli::command().try_get_matches_from(full).unwrap();
+            assert_eq!(m.subcommand_name(), Some(name));
+            assert!(helm.beyond_globals().is_empty());
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod adopt;
 mod config;
 mod crds;
 mod discovery;
+mod live;
 mod release;
 
 use std::collections::HashSet;
@@ -27,6 +28,7 @@ pub use adopt::{
 pub use config::ClusterConfig;
 pub use crds::{CrdOwner, ESTABLISHED_TIMEOUT};
 pub use discovery::Capabilities;
+pub use live::{ThreeWay, owning_release, tidy};
 
 use discovery::{Discovered, ServedResource};
 

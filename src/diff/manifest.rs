@@ -6,30 +6,33 @@ use std::cmp::Ordering;
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
-use crate::stream::{self, Document};
+use crate::stream;
 
 /// One Kubernetes object of a deployed release or of a new render.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
-    /// `metadata.namespace`, or the release namespace when empty (helm-diff does the same, even for
-    /// cluster-scoped kinds, so keys line up with its output).
-    pub namespace: String,
-    /// `metadata.name`, or the `helm-diff/base-name` annotation when set.
-    pub name: String,
+    /// helm-diff's identity, `"<ns>, <name>, <Kind> (<group>)"`: the namespace defaults to the
+    /// release's (even for cluster-scoped kinds, as in helm-diff), the name is the
+    /// `helm-diff/base-name` annotation when set, the group is `apiVersion` without its version.
+    pub key: String,
     /// `kind`.
     pub kind: String,
-    /// `apiVersion` without its version: `apps/v1` → `apps`, `v1` → `v1`.
-    pub group: String,
-    /// The template the object came from (`# Source:`), shown as the first line of its text.
-    pub source: Option<String>,
+    /// The text the object is compared and shown by (helm-diff's `Content`): the document as
+    /// rendered, `# Source:` line included and surrounding whitespace trimmed, or its normalized
+    /// YAML with `--normalize-manifests`.
+    pub content: String,
     /// The parsed object.
     pub value: Value,
+    /// Whether helm leaves the object in the cluster when it drops out of the chart
+    /// (`helm.sh/resource-policy: keep`, read the way helm reads it: trimmed, any case), so its
+    /// disappearance from the manifest is no removal.
+    pub kept: bool,
 }
 
 impl Object {
-    /// The identity objects are matched by: `"<ns>, <name>, <Kind> (<group>)"`.
-    pub fn key(&self) -> String {
-        key(&self.namespace, &self.name, &self.kind, &self.group)
+    /// The identity objects are matched by.
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     /// Whether helm runs the object only for `helm test`; such hooks stay out of a diff unless asked.
@@ -41,54 +44,78 @@ impl Object {
         })
     }
 
-    /// Whether helm leaves the object in the cluster when it drops out of the chart, so its
-    /// disappearance from the manifest is no removal. Matched the way helm itself reads the
-    /// annotation (trimmed, any case).
-    pub fn is_kept(&self) -> bool {
-        annotation(&self.value, "helm.sh/resource-policy")
-            .is_some_and(|p| p.trim().eq_ignore_ascii_case("keep"))
+    /// Whether the object is a hook at all (`--no-hooks` leaves hooks out of both sides).
+    pub fn is_hook(&self) -> bool {
+        annotation(&self.value, "helm.sh/hook").is_some()
     }
 
     /// Whether the object's data must be redacted.
     pub fn is_secret(&self) -> bool {
         self.kind == "Secret"
     }
+
+    /// An object made from a parsed value (a live object, a three-way merge result): shown by its
+    /// normalized YAML, as helm-diff shows objects it re-serialized.
+    pub fn from_value(value: Value, release_namespace: &str) -> Result<Option<Object>> {
+        let content = body(&value);
+        let mut out = Vec::new();
+        collect(value, &content, true, release_namespace, &mut out)?;
+        Ok(out.pop())
+    }
 }
 
 /// helm-diff's object key, `"<ns>, <name>, <Kind> (<group>)"`.
-pub(super) fn key(namespace: &str, name: &str, kind: &str, group: &str) -> String {
+fn key(namespace: &str, name: &str, kind: &str, group: &str) -> String {
     format!("{namespace}, {name}, {kind} ({group})")
 }
 
 /// Parses `helm get manifest` (+ `helm get hooks`) output or a new render into objects, in stream
-/// order. Documents without `apiVersion` and `kind` (templates that rendered to comments) are
-/// skipped and `*List` documents are replaced by their items; duplicates and test hooks are kept
-/// here and resolved by [`super::compare`].
+/// order, the way helm-diff does: documents are the text between `\n---\n` lines, trimmed.
+/// Documents without `apiVersion` and `kind` (templates that rendered to comments) are skipped and
+/// `*List` documents are replaced by their items; duplicates and test hooks are kept here and
+/// resolved by [`super::compare`]. With `normalize`, objects are shown by their normalized YAML
+/// (`--normalize-manifests`), else as rendered.
 ///
 /// # Errors
-/// When a document is not valid YAML, is neither a mapping nor empty, or has a non-string
-/// `apiVersion`/`kind`; the message names the document and its line.
-pub fn parse_manifests(text: &str, release_namespace: &str) -> Result<Vec<Object>> {
+/// When a document is not valid YAML, is neither a mapping nor empty, holds several YAML documents,
+/// or has a non-string `apiVersion`/`kind`; the message names the document.
+pub fn parse_manifests(
+    text: &str,
+    release_namespace: &str,
+    normalize: bool,
+) -> Result<Vec<Object>> {
     let mut objects = Vec::new();
-    let docs = Document::parse_stream(text, "manifest", |raw| {
-        raw.source.clone().unwrap_or_default()
-    })?;
-    for (i, mut doc) in docs.into_iter().enumerate() {
-        let source = (!doc.file.is_empty()).then(|| doc.file.clone());
-        collect(
-            doc.take_value(),
-            source.as_deref(),
-            release_namespace,
-            &mut objects,
-        )
-        .with_context(|| format!("manifest: document {}", i + 1))?;
+    let opts = stream::LoadOptions {
+        duplicate_keys: stream::DuplicateKeys::LastWins,
+    };
+    // helm-diff splits "\n" + text, so a leading `---` line separates too.
+    let body = text.strip_prefix("---\n").unwrap_or(text);
+    let docs = body
+        .split("\n---\n")
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    for (i, doc) in docs.enumerate() {
+        let mut parse = || -> Result<()> {
+            let mut values = stream::split_load(doc, &opts)?
+                .into_iter()
+                .filter(|(raw, _)| !raw.empty);
+            let Some((_, value)) = values.next() else {
+                return Ok(());
+            };
+            if values.next().is_some() {
+                bail!("holds several YAML documents; separate them with a line `---`");
+            }
+            collect(value, doc, normalize, release_namespace, &mut objects)
+        };
+        parse().with_context(|| format!("manifest: document {}", i + 1))?;
     }
     Ok(objects)
 }
 
 fn collect(
     value: Value,
-    source: Option<&str>,
+    content: &str,
+    normalize: bool,
     release_namespace: &str,
     out: &mut Vec<Object>,
 ) -> Result<()> {
@@ -108,7 +135,9 @@ fn collect(
         && let Some(Value::Array(items)) = map.remove("items")
     {
         for (i, item) in items.into_iter().enumerate() {
-            collect(item, source, release_namespace, out)
+            // helm-diff re-marshals each item in its own key order.
+            let content = emit_body(&item);
+            collect(item, &content, normalize, release_namespace, out)
                 .with_context(|| format!("{kind} item {}", i + 1))?;
         }
         return Ok(());
@@ -123,13 +152,18 @@ fn collect(
     let group = api_version
         .rsplit_once('/')
         .map_or(api_version.as_str(), |(g, _)| g);
+    let kept = annotation(&value, "helm.sh/resource-policy")
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("keep"));
     out.push(Object {
-        namespace: namespace.to_string(),
-        name: name.to_string(),
-        group: group.to_string(),
+        key: key(namespace, name, &kind, group),
         kind,
-        source: source.map(str::to_string),
+        content: if normalize {
+            body(&value)
+        } else {
+            content.to_string()
+        },
         value,
+        kept,
     });
     Ok(())
 }
@@ -166,14 +200,6 @@ fn annotation<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
         .get("annotations")?
         .get(key)?
         .as_str()
-}
-
-/// The text an object is shown by: its `# Source:` line, then `body`.
-pub(super) fn with_source(source: Option<&str>, body: &str) -> String {
-    match source {
-        Some(source) => format!("# Source: {source}\n{body}"),
-        None => body.to_string(),
-    }
 }
 
 /// The normalized YAML of a value: keys in go-yaml v2's order (what helm-diff's
@@ -277,7 +303,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Vec<Object> {
-        parse_manifests(text, "rel-ns").unwrap()
+        parse_manifests(text, "rel-ns", false).unwrap()
     }
 
     #[test]
@@ -285,7 +311,7 @@ mod tests {
         let objs = parse(
             "---\n# Source: c/templates/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: other\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n",
         );
-        let keys: Vec<String> = objs.iter().map(Object::key).collect();
+        let keys: Vec<&str> = objs.iter().map(Object::key).collect();
         assert_eq!(
             keys,
             [
@@ -294,7 +320,11 @@ mod tests {
                 "rel-ns, r, ClusterRole (rbac.authorization.k8s.io)",
             ]
         );
-        assert_eq!(objs[0].source.as_deref(), Some("c/templates/d.yaml"));
+        assert!(
+            objs[0]
+                .content
+                .starts_with("# Source: c/templates/d.yaml\napiVersion")
+        );
     }
 
     #[test]
@@ -312,7 +342,8 @@ mod tests {
             "/testdata/diff/list/new.yaml"
         ))
         .unwrap();
-        let keys: Vec<String> = parse(&text).iter().map(Object::key).collect();
+        let objs = parse(&text);
+        let keys: Vec<&str> = objs.iter().map(Object::key).collect();
         assert_eq!(
             keys,
             [
@@ -343,8 +374,8 @@ mod tests {
         let objs = parse(
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  annotations:\n    helm.sh/hook: pre-install, test\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: u\n  annotations:\n    helm.sh/hook: post-install\n    helm.sh/resource-policy: ' Keep'\n",
         );
-        assert!(objs[0].is_test_hook() && !objs[0].is_kept());
-        assert!(!objs[1].is_test_hook() && objs[1].is_kept());
+        assert!(objs[0].is_test_hook() && !objs[0].kept);
+        assert!(!objs[1].is_test_hook() && objs[1].kept);
     }
 
     #[test]
@@ -355,13 +386,13 @@ mod tests {
             "kind: [\n",
             "just a string\n",
         ] {
-            let err = parse_manifests(text, "ns").unwrap_err();
+            let err = parse_manifests(text, "ns", false).unwrap_err();
             assert!(
                 format!("{err:#}").contains("manifest: document 1"),
                 "{err:#}"
             );
         }
-        assert!(parse_manifests("", "ns").unwrap().is_empty());
+        assert!(parse_manifests("", "ns", false).unwrap().is_empty());
     }
 
     #[test]

@@ -1,29 +1,40 @@
 //! `helm x diff`: compares the manifests of a deployed release with a new render and reports the
-//! difference the way the helm-diff plugin does, so its users and its callers (helmfile, CI scripts
-//! reading `--output json` or the `Plan:` line) see familiar output.
+//! difference exactly the way the helm-diff plugin does, so its users and its callers (helmfile, CI
+//! scripts reading `--output json` or the `Plan:` line) see the same bytes.
 //!
-//! Objects are compared by their normalized YAML: every object is re-emitted from its parsed value
-//! with mapping keys in go-yaml v2's order — what helm-diff prints with `--normalize-manifests`.
-//! Sorting (rather than keeping template order) makes key order irrelevant on both sides, gives the
-//! same text whatever produced the manifest, and matches how helm-diff already prints Secrets.
+//! Objects are compared by their text as rendered (helm-diff's `Content`), or by their normalized
+//! YAML with `--normalize-manifests`; lines are aligned with helm-diff's own LCS so ambiguous
+//! alignments come out the same. On top of helm-diff: `--ignore` rules remove fields from both sides
+//! before comparing (so they change the exit code), and `markdown` output for PR comments.
 //!
-//! Deliberate differences from helm-diff: the line diff is `similar`'s Myers rather than Hirschberg
-//! LCS (ambiguous alignments may differ); `# Source:` is kept above the normalized text; a kind ending
-//! in `List` is expanded only when it has an `items` sequence; `helm.sh/resource-policy` is read the
-//! way helm reads it (trimmed, any case); JSON entries are properly escaped instead of being dropped
-//! when a name does not match helm-diff's key regex.
+//! Deliberate differences from helm-diff: a kind ending in `List` is expanded only when it has an
+//! `items` sequence; `helm.sh/resource-policy` and test hooks are read the way helm reads them
+//! (trimmed, any case; a hook list containing `test`); JSON/template entries whose key does not match
+//! helm-diff's key pattern are reported on stderr, as helm-diff does, but never silently; rename
+//! detection redacts each candidate pair afresh instead of mutating the objects.
 
+mod dyff;
+mod gotemplate;
+mod ignore;
 mod lines;
 mod manifest;
+mod markdown;
 mod redact;
 mod report;
+mod structured;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use regex::Regex;
+use serde_json::Value;
+
+pub use gotemplate::Template;
+pub use ignore::IgnoreRules;
+use lines::Line;
 pub use manifest::{Object, parse_manifests};
 
-/// `--output`: which of helm-diff's report formats to print.
+/// `--output`: which of helm-diff's report formats to print (plus `markdown`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OutputFormat {
     /// Object-by-object line diff (helm-diff's default).
@@ -31,49 +42,103 @@ pub enum OutputFormat {
     Diff,
     /// One line per changed object and a `Plan:` summary.
     Simple,
+    /// The Go template in `HELM_DIFF_TPL` over the changes, or the JSON report without one.
+    Template,
     /// A JSON array of changed objects, for scripts.
     Json,
+    /// JSON with per-field changes and JSON-pointer paths, for PR bots.
+    Structured,
+    /// dyff's per-field human report.
+    Dyff,
+    /// Collapsible sections for a pull-request comment, capped in size.
+    Markdown,
 }
 
 impl FromStr for OutputFormat {
     type Err = anyhow::Error;
 
-    /// Accepts the `--output` / `HELM_DIFF_OUTPUT` values; `template` is helm-diff's name for the
-    /// JSON report when no custom template is given.
+    /// Accepts the `--output` / `HELM_DIFF_OUTPUT` values.
     fn from_str(s: &str) -> anyhow::Result<Self> {
         match s.trim() {
             "diff" => Ok(Self::Diff),
             "simple" => Ok(Self::Simple),
-            "json" | "template" => Ok(Self::Json),
-            other => anyhow::bail!("unsupported diff output {other:?}: use diff, simple or json"),
+            "template" => Ok(Self::Template),
+            "json" => Ok(Self::Json),
+            "structured" => Ok(Self::Structured),
+            "dyff" => Ok(Self::Dyff),
+            "markdown" => Ok(Self::Markdown),
+            other => anyhow::bail!(
+                "unsupported diff output {other:?}: use diff, simple, template, json, structured, dyff or markdown"
+            ),
         }
     }
 }
 
+/// GitHub's limit on a comment is 65,536 characters; the default leaves room for a heading.
+pub const MARKDOWN_LIMIT: usize = 65_000;
+
 /// How to compare and print; mirrors helm-diff's flags of the same names.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Options {
     /// `--context N`: unchanged lines kept around each change; `None` shows whole objects
     /// (helm-diff's `-1`).
     pub context: Option<usize>,
     /// `--output`.
     pub output: OutputFormat,
+    /// `--output template`: the parsed `HELM_DIFF_TPL` (the JSON report when `None`).
+    pub template: Option<gotemplate::Template>,
     /// `--show-secrets`: print Secret data as it is instead of redacting it.
     pub show_secrets: bool,
-    /// Whether to use ANSI colours; see [`color_from_env`].
+    /// `--show-secrets-decoded`: print Secret data decoded.
+    pub show_secrets_decoded: bool,
+    /// `--suppress KIND` (and `Secret` for `--suppress-secrets`): report the object, not its lines.
+    pub suppressed_kinds: Vec<String>,
+    /// `--suppress-output-line-regex`: diff lines to leave out of the report.
+    pub suppressed_lines: Vec<Regex>,
+    /// `--find-renames F`: the largest fraction of changed lines at which an object removed and an
+    /// object of the same kind added count as one renamed object; `0` turns detection off.
+    pub find_renames: f32,
+    /// `--strip-trailing-cr`.
+    pub strip_trailing_cr: bool,
+    /// Whether to use ANSI colours; see [`color`].
     pub color: bool,
+    /// `--normalize-manifests`: compare and show objects by their normalized YAML.
+    pub normalize: bool,
     /// Namespace of objects that name none; the caller hands it to [`parse_manifests`] for both sides.
     pub release_namespace: String,
     /// `--include-tests`: also compare `helm test` hooks.
     pub include_tests: bool,
+    /// `--no-hooks`: leave hooks out of both sides.
+    pub no_hooks: bool,
+    /// `--ignore`, `--ignore-file`, `--ignore-preset`.
+    pub ignore: Option<ignore::IgnoreRules>,
+    /// `--markdown-limit`: the size cap of the markdown report in bytes.
+    pub markdown_limit: usize,
 }
 
-/// Whether to colour the report when no `--color`/`--no-color` flag decided it (on Helm 4 those
-/// flags never reach a plugin). `HELM_DIFF_COLOR` wins when it is a Go boolean; otherwise `NO_COLOR`
-/// (non-empty) or `TERM=dumb` turn colour off, and a terminal turns it on.
-pub fn color_from_env(is_tty: bool) -> bool {
+/// Parses a Go text/template for `--output template` (helm-diff's `HELM_DIFF_TPL`).
+pub fn parse_template(name: &str, text: &str) -> anyhow::Result<gotemplate::Template> {
+    gotemplate::Template::parse(name, text)
+}
+
+/// Parses `--ignore` rules, rule files and presets.
+pub fn ignore_rules(
+    rules: &[String],
+    files: &[std::path::PathBuf],
+    presets: &[String],
+) -> anyhow::Result<Option<ignore::IgnoreRules>> {
+    let rules = ignore::IgnoreRules::new(rules, files, presets)?;
+    Ok((!rules.is_empty()).then_some(rules))
+}
+
+/// helm-diff's colour decision: `--no-color` wins, then `--color`, then `HELM_DIFF_COLOR` when it is
+/// a Go boolean; otherwise `NO_COLOR` (non-empty) or `TERM=dumb` turn colour off and a terminal
+/// turns it on.
+pub fn color(flag_color: Option<bool>, no_color: bool, is_tty: bool) -> bool {
     let var = |name| std::env::var(name).ok();
     color_from(
+        flag_color,
+        no_color,
         var("HELM_DIFF_COLOR").as_deref(),
         var("NO_COLOR").as_deref(),
         var("TERM").as_deref(),
@@ -82,17 +147,23 @@ pub fn color_from_env(is_tty: bool) -> bool {
 }
 
 fn color_from(
+    flag_color: Option<bool>,
+    no_color: bool,
     helm_diff_color: Option<&str>,
-    no_color: Option<&str>,
+    no_color_env: Option<&str>,
     term: Option<&str>,
     is_tty: bool,
 ) -> bool {
-    match helm_diff_color {
-        Some("1" | "t" | "T" | "true" | "TRUE" | "True") => return true,
-        Some("0" | "f" | "F" | "false" | "FALSE" | "False") => return false,
-        _ => {}
+    let forced = flag_color.or(match helm_diff_color {
+        Some("1" | "t" | "T" | "true" | "TRUE" | "True") => Some(true),
+        Some("0" | "f" | "F" | "false" | "FALSE" | "False") => Some(false),
+        _ => None,
+    });
+    if no_color {
+        return false;
     }
-    is_tty && no_color.is_none_or(str::is_empty) && term != Some("dumb")
+    forced
+        .unwrap_or_else(|| is_tty && no_color_env.is_none_or(str::is_empty) && term != Some("dumb"))
 }
 
 /// What happens to an object.
@@ -104,113 +175,372 @@ pub enum ChangeType {
     Remove,
     /// In both, with different content.
     Modify,
+    /// Owned by another release (or none) and taken over by this one.
+    Ownership,
+    /// Changed, but every changed line was hidden by `--suppress-output-line-regex`.
+    ModifySuppressed,
 }
 
-/// One changed object and its line diff.
+impl ChangeType {
+    /// helm-diff's name, as `--output json`/`structured`/templates print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Add => "ADD",
+            Self::Remove => "REMOVE",
+            Self::Modify => "MODIFY",
+            Self::Ownership => "OWNERSHIP",
+            Self::ModifySuppressed => "MODIFY_SUPPRESSED",
+        }
+    }
+}
+
+/// One object's release changing hands: `"<namespace>/<release>"` before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ownership {
+    /// The key of the object.
+    pub key: String,
+    /// The release that owns it now (`""` when none does).
+    pub old_release: String,
+    /// The release that will own it.
+    pub new_release: String,
+}
+
+/// One reported object.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Change {
-    /// What happens to the object.
-    pub change: ChangeType,
-    /// The object's namespace (defaulted to the release namespace).
-    pub namespace: String,
-    /// The object's name.
-    pub name: String,
+pub struct Entry {
+    /// helm-diff's key, `"<ns>, <name>, <Kind> (<group>)"`.
+    pub key: String,
     /// The object's kind.
     pub kind: String,
-    /// The object's API group (`v1` for the core group).
-    pub group: String,
-    lines: Vec<lines::Line>,
-}
-
-impl Change {
-    /// The helm-diff key, `"<ns>, <name>, <Kind> (<group>)"`, that headers and `simple` lines show.
-    pub fn key(&self) -> String {
-        manifest::key(&self.namespace, &self.name, &self.kind, &self.group)
-    }
+    /// What happens to the object.
+    pub change: ChangeType,
+    lines: Vec<Line>,
+    old: Option<Value>,
+    new: Option<Value>,
 }
 
 /// The differences between a release and a new render.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Report {
-    /// Changed objects in helm-diff's order: modified, then removed, then added, each by key.
-    pub changes: Vec<Change>,
+    /// Reported objects in helm-diff's order: ownership changes, modified, renamed, removed, added.
+    pub entries: Vec<Entry>,
+    /// Whether anything changes (before `--suppress-output-line-regex` hid lines, as in helm-diff);
+    /// `--detailed-exitcode` exits 2 when it does.
+    pub seen_changes: bool,
 }
 
 impl Report {
-    /// Whether anything would change; `--detailed-exitcode` exits 2 when it does.
+    /// Whether anything would change.
     pub fn has_changes(&self) -> bool {
-        !self.changes.is_empty()
+        self.seen_changes
     }
 
     /// The report in `opts.output` format, as helm-diff prints it.
-    pub fn render(&self, opts: &Options) -> String {
+    ///
+    /// # Errors
+    /// When a custom template fails to execute.
+    pub fn render(&self, opts: &Options) -> anyhow::Result<String> {
         report::render(self, opts)
     }
 }
 
-/// Compares the objects of a release (`old`) with those of a new render (`new`).
+/// Compares the objects of a release (`old`) with those of a new render (`new`); `owners` lists
+/// objects the release takes over from elsewhere (shown first, as helm-diff does).
 ///
-/// Test hooks are left out unless `opts.include_tests`; when a key occurs twice on one side the first
-/// object counts, as in helm-diff. Objects whose normalized text is equal are unchanged, so key
-/// order and a moved template (`# Source:`) alone are not changes.
-pub fn compare(old: &[Object], new: &[Object], opts: &Options) -> Report {
-    let old = index(old, opts);
-    let new = index(new, opts);
-    let mut modified = Vec::new();
+/// Test hooks are left out unless `opts.include_tests`, hooks altogether with `opts.no_hooks`; when a
+/// key occurs twice on one side the first object counts, as in helm-diff.
+pub fn compare(old: &[Object], new: &[Object], owners: &[Ownership], opts: &Options) -> Report {
+    compare_indexed(&index(old, opts), &index(new, opts), owners, opts)
+}
+
+/// Compares two releases of one chart (`helm x diff release`): objects are matched by the
+/// template they came from (`# Source:`, numbered when a template holds several), not by name,
+/// as helm-diff does.
+pub fn compare_by_template(old: &[Object], new: &[Object], opts: &Options) -> Report {
+    compare_indexed(
+        &by_template(index(old, opts)),
+        &by_template(index(new, opts)),
+        &[],
+        opts,
+    )
+}
+
+/// helm-diff's `reIndexForRelease`: in key order, each object is keyed by its first line without
+/// `# Source: `, with ` N` appended to the N+1st object of one template.
+fn by_template(index: BTreeMap<String, Compared<'_>>) -> BTreeMap<String, Compared<'_>> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for (_, compared) in index {
+        let first = compared.content.split('\n').next().unwrap_or_default();
+        let mut key = first.replacen("# Source: ", "", 1);
+        let count = seen.entry(key.clone()).or_default();
+        if *count > 0 {
+            key = format!("{key} {count}");
+        }
+        *count += 1;
+        out.insert(key, compared);
+    }
+    out
+}
+
+fn compare_indexed(
+    old: &BTreeMap<String, Compared<'_>>,
+    new: &BTreeMap<String, Compared<'_>>,
+    owners: &[Ownership],
+    opts: &Options,
+) -> Report {
+    let mut entries = Vec::new();
+    let mut owners: Vec<&Ownership> = owners.iter().collect();
+    owners.sort_by(|a, b| a.key.cmp(&b.key));
+    for owner in owners {
+        entries.push(Entry {
+            key: owner.key.clone(),
+            kind: String::new(),
+            change: ChangeType::Ownership,
+            lines: lines::diff(&owner.old_release, &owner.new_release, true),
+            old: None,
+            new: None,
+        });
+    }
     let mut removed = Vec::new();
-    for (key, &o) in &old {
+    for (key, o) in old {
         match new.get(key) {
-            Some(&n) => modified.extend(change(Some(o), Some(n), opts)),
-            None if !o.is_kept() => removed.extend(change(Some(o), None, opts)),
-            None => {}
+            Some(n) => entries.extend(entry(key, Some(o), Some(n), opts)),
+            None => removed.push(key.as_str()),
         }
     }
-    let added = new
-        .iter()
-        .filter(|(key, _)| !old.contains_key(*key))
-        .filter_map(|(_, &n)| change(None, Some(n), opts));
+    let mut added: Vec<&str> = new
+        .keys()
+        .filter(|key| !old.contains_key(*key))
+        .map(String::as_str)
+        .collect();
+    if opts.find_renames > 0.0 {
+        removed.retain(|key| {
+            let o = &old[*key];
+            match rename_target(o, &added, new, opts) {
+                Some(at) => {
+                    let n = &new[added.remove(at)];
+                    entries.extend(entry(key, Some(o), Some(n), opts));
+                    false
+                }
+                None => true,
+            }
+        });
+    }
+    for key in removed {
+        let o = &old[key];
+        if !o.object.kept {
+            entries.extend(entry(key, Some(o), None, opts));
+        }
+    }
+    for key in added {
+        entries.extend(entry(key, None, Some(&new[key]), opts));
+    }
+    let seen_changes = !entries.is_empty();
+    if !opts.suppressed_lines.is_empty() {
+        for entry in &mut entries {
+            suppress_lines(entry, &opts.suppressed_lines);
+        }
+    }
     Report {
-        changes: modified.into_iter().chain(removed).chain(added).collect(),
+        entries,
+        seen_changes,
     }
 }
 
-fn index<'a>(objects: &'a [Object], opts: &Options) -> BTreeMap<String, &'a Object> {
+/// An object as compared: its text and value after `--ignore` rules.
+struct Compared<'a> {
+    object: &'a Object,
+    content: String,
+    value: Value,
+    ignored: bool,
+}
+
+fn index<'a>(objects: &'a [Object], opts: &Options) -> BTreeMap<String, Compared<'a>> {
     let mut index = BTreeMap::new();
     for object in objects {
-        if opts.include_tests || !object.is_test_hook() {
-            index.entry(object.key()).or_insert(object);
+        if (opts.no_hooks && object.is_hook()) || (!opts.include_tests && object.is_test_hook()) {
+            continue;
         }
+        index.entry(object.key.clone()).or_insert_with(|| {
+            let mut value = object.value.clone();
+            let ignored = opts.ignore.as_ref().is_some_and(|r| r.apply(&mut value));
+            Compared {
+                object,
+                content: object.content.clone(),
+                value,
+                ignored,
+            }
+        });
     }
     index
 }
 
-fn change(old: Option<&Object>, new: Option<&Object>, opts: &Options) -> Option<Change> {
-    let subject = old.or(new)?;
-    let secret = old.into_iter().chain(new).all(Object::is_secret);
-    let (old_body, new_body) = if secret && !opts.show_secrets {
-        redact::redacted_bodies(old.map(|o| &o.value), new.map(|n| &n.value))
-    } else {
-        let body = |o: &Object| manifest::body(&o.value);
-        (old.map(body), new.map(body))
+/// The `# Source:` line a rendered object's text starts with, kept when it is re-serialized.
+fn comment(content: &str) -> &str {
+    match content.find('\n') {
+        Some(i) if content.starts_with('#') => &content[..=i],
+        _ => "",
+    }
+}
+
+/// The texts two sides are compared by. When an `--ignore` rule removed a field from either side,
+/// both are shown by their normalized YAML, so the removal itself cannot show as a change.
+fn texts(old: Option<&Compared>, new: Option<&Compared>) -> (Option<String>, Option<String>) {
+    let ignored = old.into_iter().chain(new).any(|c| c.ignored);
+    let text = |c: &Compared| {
+        if ignored {
+            format!("{}{}", comment(&c.content), manifest::body(&c.value))
+        } else {
+            c.content.clone()
+        }
     };
-    let change = match (&old_body, &new_body) {
-        (Some(a), Some(b)) if a == b => return None,
+    (old.map(text), new.map(text))
+}
+
+/// The texts as shown, with Secret data redacted or decoded as asked.
+fn shown(
+    old: Option<&Compared>,
+    new: Option<&Compared>,
+    opts: &Options,
+) -> (Option<String>, Option<String>) {
+    let (old_text, new_text) = texts(old, new);
+    let secret = old.into_iter().chain(new).all(|c| c.object.is_secret());
+    if !secret || (opts.show_secrets && !opts.show_secrets_decoded) {
+        return (old_text, new_text);
+    }
+    let view = if opts.show_secrets_decoded {
+        redact::View::Decoded
+    } else {
+        redact::View::Redacted
+    };
+    let (old_body, new_body) =
+        redact::secret_bodies(old.map(|c| &c.value), new.map(|c| &c.value), view);
+    let with_comment = |c: Option<&Compared>, body: Option<String>| {
+        c.zip(body).map(|(c, body)| {
+            if body.starts_with("Error parsing") {
+                body.trim_end().to_string()
+            } else {
+                format!("{}{body}", comment(&c.content))
+            }
+        })
+    };
+    (with_comment(old, old_body), with_comment(new, new_body))
+}
+
+fn entry(
+    key: &str,
+    old: Option<&Compared>,
+    new: Option<&Compared>,
+    opts: &Options,
+) -> Option<Entry> {
+    let subject = old.or(new)?;
+    let (old_text, new_text) = texts(old, new);
+    if old_text.is_some() && old_text == new_text {
+        return None;
+    }
+    let (old_shown, new_shown) = shown(old, new, opts);
+    let change = match (old, new) {
         (Some(_), Some(_)) => ChangeType::Modify,
         (Some(_), None) => ChangeType::Remove,
         (None, _) => ChangeType::Add,
     };
-    let text = |o: Option<&Object>, body: Option<String>| match (o, body) {
-        (Some(o), Some(body)) => manifest::with_source(o.source.as_deref(), &body),
-        _ => String::new(),
+    let lines = lines::diff(
+        old_shown.as_deref().unwrap_or(""),
+        new_shown.as_deref().unwrap_or(""),
+        opts.strip_trailing_cr,
+    );
+    let suppressed = opts.suppressed_kinds.contains(&subject.object.kind);
+    let value = |c: Option<&Compared>, text: &Option<String>| {
+        let c = c?;
+        if c.object.is_secret() && text.as_deref() != Some(c.content.as_str()) {
+            return crate::stream::load(text.as_deref().unwrap_or("")).ok();
+        }
+        Some(c.value.clone())
     };
-    Some(Change {
+    let (old_value, new_value) = (value(old, &old_shown), value(new, &new_shown));
+    if change == ChangeType::Modify {
+        let unchanged = if opts.output == OutputFormat::Structured {
+            !suppressed
+                && old_value
+                    .as_ref()
+                    .zip(new_value.as_ref())
+                    .is_some_and(|(o, n)| {
+                        structured::field_changes(o, n).is_ok_and(|changes| changes.is_empty())
+                    })
+        } else {
+            !lines.iter().any(Line::changed)
+        };
+        if unchanged {
+            return None;
+        }
+    }
+    Some(Entry {
+        key: key.to_string(),
+        kind: subject.object.kind.clone(),
         change,
-        namespace: subject.namespace.clone(),
-        name: subject.name.clone(),
-        kind: subject.kind.clone(),
-        group: subject.group.clone(),
-        lines: lines::diff(&text(old, old_body), &text(new, new_body)),
+        lines,
+        old: old_value,
+        new: new_value,
     })
+}
+
+/// helm-diff's rename rule: among added objects of the same kind (and, except for Secrets, of a
+/// length within a factor of ten), the one whose line diff has the smallest fraction of changed
+/// lines, when that fraction is below `--find-renames`.
+fn rename_target(
+    old: &Compared,
+    added: &[&str],
+    new: &BTreeMap<String, Compared>,
+    opts: &Options,
+) -> Option<usize> {
+    let mut best: Option<(usize, f32)> = None;
+    for (at, key) in added.iter().enumerate() {
+        let candidate = &new[*key];
+        if candidate.object.kind != old.object.kind {
+            continue;
+        }
+        let (old_len, new_len) = (old.content.len(), candidate.content.len());
+        if old_len == 0 || new_len == 0 {
+            continue;
+        }
+        if !old.object.is_secret() {
+            let ratio = old_len as f32 / new_len as f32;
+            if !(0.1..=10.0).contains(&ratio) {
+                continue;
+            }
+        }
+        let (o, n) = shown(Some(old), Some(candidate), opts);
+        let lines = lines::diff(
+            o.as_deref().unwrap_or(""),
+            n.as_deref().unwrap_or(""),
+            opts.strip_trailing_cr,
+        );
+        let changed = lines.iter().filter(|l| l.changed()).count();
+        if changed == 0 || lines.is_empty() {
+            continue;
+        }
+        let fraction = changed as f32 / lines.len() as f32;
+        if best.is_none_or(|(_, f)| fraction < f) {
+            best = Some((at, fraction));
+        }
+    }
+    best.filter(|&(_, f)| f < opts.find_renames)
+        .map(|(at, _)| at)
+}
+
+/// `--suppress-output-line-regex`: drops matching lines; a modified object left with no changed
+/// line is reported as changed-but-suppressed, without lines.
+fn suppress_lines(entry: &mut Entry, patterns: &[Regex]) {
+    entry
+        .lines
+        .retain(|l| !patterns.iter().any(|p| p.is_match(&l.text)));
+    if !entry.lines.iter().any(Line::changed) {
+        entry.lines.clear();
+        if entry.change == ChangeType::Modify {
+            entry.change = ChangeType::ModifySuppressed;
+        }
+    }
 }
 
 #[cfg(test)]

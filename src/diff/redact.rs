@@ -1,5 +1,5 @@
 //! Secret redaction as helm-diff does it: values are never shown, only whether each one changed and
-//! its decoded size.
+//! its decoded size; `--show-secrets-decoded` shows the decoded values instead.
 
 use std::collections::BTreeMap;
 
@@ -14,16 +14,29 @@ use super::manifest::{emit_body, sort_keys};
 /// bytes, else `-------- # (N bytes)` on the old side and `++++++++ # (N bytes)` on the new one.
 /// Only the fields of a `v1.Secret` are kept (helm-diff decodes into that type), so a misspelled
 /// field can never carry a value through; a Secret that cannot be decoded is shown as an error.
-pub(super) fn redacted_bodies(
+///
+/// With [`View::Decoded`] the values are printed decoded, under `stringData`, as helm-diff's
+/// `--show-secrets-decoded` does.
+pub(super) fn secret_bodies(
     old: Option<&Value>,
     new: Option<&Value>,
+    view: View,
 ) -> (Option<String>, Option<String>) {
     let old = old.map(|v| decode(v).map_err(|e| format!("Error parsing old secret: {e}")));
     let new = new.map(|v| decode(v).map_err(|e| format!("Error parsing new secret: {e}")));
     (
-        render(&old, data(&new), "--------"),
-        render(&new, data(&old), "++++++++"),
+        render(&old, data(&new), "--------", view),
+        render(&new, data(&old), "++++++++", view),
     )
+}
+
+/// How Secret data is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum View {
+    /// Sizes and whether each value changed.
+    Redacted,
+    /// The decoded values.
+    Decoded,
 }
 
 type Decoded<'a> = Option<Result<Secret<'a>, String>>;
@@ -32,9 +45,9 @@ fn data<'a>(side: &'a Decoded) -> Option<&'a Data> {
     side.as_ref()?.as_ref().ok().map(|secret| &secret.data)
 }
 
-fn render(side: &Decoded, other: Option<&Data>, changed: &str) -> Option<String> {
+fn render(side: &Decoded, other: Option<&Data>, changed: &str, view: View) -> Option<String> {
     side.as_ref().map(|secret| match secret {
-        Ok(secret) => secret.render(other, changed),
+        Ok(secret) => secret.render(other, changed, view),
         Err(message) => format!("{message}\n"),
     })
 }
@@ -58,14 +71,19 @@ const FIELDS: [&str; 6] = [
 ];
 
 impl Secret<'_> {
-    fn render(&self, other: Option<&Data>, changed: &str) -> String {
+    fn render(&self, other: Option<&Data>, changed: &str, view: View) -> String {
         let data: Map<String, Value> = self
             .data
             .iter()
             .map(|(key, bytes)| {
-                let same = other.and_then(|o| o.get(key)) == Some(bytes);
-                let marker = if same { "REDACTED" } else { changed };
-                let text = format!("{marker} # ({} bytes)", bytes.len());
+                let text = match view {
+                    View::Decoded => String::from_utf8_lossy(bytes).into_owned(),
+                    View::Redacted => {
+                        let same = other.and_then(|o| o.get(key)) == Some(bytes);
+                        let marker = if same { "REDACTED" } else { changed };
+                        format!("{marker} # ({} bytes)", bytes.len())
+                    }
+                };
                 (key.clone(), Value::String(text))
             })
             .collect();
@@ -81,7 +99,11 @@ impl Secret<'_> {
                         .filter(|v| !v.is_null())
                         .map(sort_keys),
                 };
-                value.map(|v| (field.to_string(), v))
+                let name = match (field, view) {
+                    ("data", View::Decoded) => "stringData",
+                    _ => field,
+                };
+                value.map(|v| (name.to_string(), v))
             })
             .collect();
         emit_body(&Value::Object(shown))
@@ -130,7 +152,7 @@ mod tests {
     fn bodies(old: Option<&str>, new: Option<&str>) -> (Option<String>, Option<String>) {
         let old = old.map(|t| stream::load(t).unwrap());
         let new = new.map(|t| stream::load(t).unwrap());
-        redacted_bodies(old.as_ref(), new.as_ref())
+        secret_bodies(old.as_ref(), new.as_ref(), View::Redacted)
     }
 
     #[test]
@@ -200,5 +222,18 @@ mod tests {
         );
         let (_, new) = bodies(None, Some("[hunter2]\n"));
         assert_eq!(new.unwrap(), "Error parsing new secret: not a mapping\n");
+    }
+
+    #[test]
+    fn decoded_view_shows_values_under_string_data() {
+        let old = stream::load(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: aHVudGVyMg==}\n",
+        )
+        .unwrap();
+        let (old, _) = secret_bodies(Some(&old), None, View::Decoded);
+        assert_eq!(
+            old.unwrap(),
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  k: hunter2\n"
+        );
     }
 }

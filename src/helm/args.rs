@@ -193,6 +193,11 @@ impl HelmArgs {
         self.last("version").and_then(Passed::value)
     }
 
+    /// `--repo`: the chart is looked up in this repository.
+    pub fn repo(&self) -> bool {
+        self.has("repo")
+    }
+
     /// `-n/--namespace` on the command line (helm-x run directly; as a plugin helm exports it).
     pub fn namespace(&self) -> Option<String> {
         self.last("namespace").and_then(Passed::value)
@@ -297,6 +302,65 @@ impl HelmArgs {
     /// post-renderer and runs the user's after itself.
     pub fn without_post_renderer(&self) -> HelmArgs {
         self.without(&["post-renderer", "post-renderer-args"])
+    }
+
+    /// The flags `helm x diff` refuses: unknown ones and those no diff render can honour (see
+    /// [`diff_accepts`](super::flags::diff_accepts)), as the user wrote them.
+    pub fn refused_by_diff(&self) -> Vec<String> {
+        self.flags
+            .iter()
+            .filter(|p| !p.flag.is_some_and(|f| super::flags::diff_accepts(&f)))
+            .map(|p| p.tokens[0].to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// A copy without the flags [`refused_by_diff`](Self::refused_by_diff) lists
+    /// (`HELM_DIFF_IGNORE_UNKNOWN_FLAGS=true`).
+    pub fn accepted_by_diff(&self) -> HelmArgs {
+        HelmArgs {
+            flags: self
+                .flags
+                .iter()
+                .filter(|p| p.flag.is_some_and(|f| super::flags::diff_accepts(&f)))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// Whether `-f -`/`--values=-` asks helm to read values from stdin.
+    pub fn values_from_stdin(&self) -> bool {
+        self.values_of("values")
+            .iter()
+            .any(|v| v.split(',').any(|f| f.trim() == "-"))
+    }
+
+    /// A copy in which values read from stdin come from `file` instead, so several helm runs can
+    /// read them.
+    pub fn with_stdin_values(&self, file: &std::path::Path) -> HelmArgs {
+        let replace = |v: &str| -> String {
+            v.split(',')
+                .map(|f| {
+                    if f.trim() == "-" {
+                        file.to_string_lossy().into_owned()
+                    } else {
+                        f.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let flags = self
+            .flags
+            .iter()
+            .map(|p| match p.value() {
+                Some(v) if p.long() == Some("values") => Passed {
+                    flag: p.flag,
+                    tokens: vec!["--values".into(), replace(&v).into()],
+                },
+                _ => p.clone(),
+            })
+            .collect();
+        HelmArgs { flags }
     }
 
     /// Whether every flag is one of `longs` or a flag that only shapes values, the cluster or the

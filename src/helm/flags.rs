@@ -214,6 +214,30 @@ const HELM_FLAGS: &[HelmFlag] = &[
     flag("hide-secret", None, Bool, Release, IU),
 ];
 
+/// Whether `helm x diff` takes `flag` on to the helm runs that render the upgrade, as helm-diff's
+/// `helm diff upgrade` accepts it. Flags that only act on a real upgrade (waiting, history, atomic…)
+/// mean nothing to a diff and are refused like helm-diff refuses them; `--install`, `--dry-run`,
+/// `--server-side` and `--color` are diff flags of their own.
+pub fn diff_accepts(flag: &HelmFlag) -> bool {
+    match flag.role {
+        Role::Values | Role::Fetch => true,
+        Role::Global => !matches!(flag.long, "color" | "colour"),
+        Role::Render => matches!(
+            flag.long,
+            "include-crds"
+                | "no-hooks"
+                | "enable-dns"
+                | "skip-schema-validation"
+                | "disable-openapi-validation"
+                | "post-renderer"
+                | "post-renderer-args"
+                | "kube-version"
+                | "api-versions"
+        ),
+        Role::Release => flag.long == "take-ownership",
+    }
+}
+
 /// Looks up a flag token's name (`--set`, `--set=a=b`, `-f`, `-fvalues.yaml`) in the table.
 ///
 /// Returns the flag and whether its value is attached to the token. Unknown flags return `None`; the

@@ -48,7 +48,16 @@ impl Source {
 }
 
 /// Works out what `input` is. A chart dir wins over a kustomization file in the same dir.
-pub fn detect(input: &str, forced: Option<InputType>) -> Result<Source> {
+pub fn detect(input: &str, forced: Option<InputType>, repo: bool) -> Result<Source> {
+    // `--repo URL CHART`: helm looks CHART up in that repository, whatever is on disk.
+    if repo {
+        return match forced {
+            None | Some(InputType::Chart) => Ok(Source::ChartRef(input.to_string())),
+            Some(_) => bail!(
+                "--repo names a chart repository; {input} cannot be a kustomization or manifests there"
+            ),
+        };
+    }
     let path = Path::new(input);
     if path.is_dir() {
         let has_chart = path.join("Chart.yaml").is_file();
@@ -119,9 +128,12 @@ mod tests {
         std::fs::write(d.path().join("Chart.yaml"), "name: c\n").unwrap();
         std::fs::write(d.path().join("kustomization.yaml"), "resources: []\n").unwrap();
         let p = d.path().to_str().unwrap();
-        assert_eq!(detect(p, None).unwrap(), Source::ChartDir(d.path().into()));
         assert_eq!(
-            detect(p, Some(InputType::Kustomize)).unwrap(),
+            detect(p, None, false).unwrap(),
+            Source::ChartDir(d.path().into())
+        );
+        assert_eq!(
+            detect(p, Some(InputType::Kustomize), false).unwrap(),
             Source::Kustomization(d.path().into())
         );
     }
@@ -130,11 +142,14 @@ mod tests {
     fn kustomization_and_manifests() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().to_str().unwrap();
-        assert_eq!(detect(p, None).unwrap(), Source::Manifests(d.path().into()));
-        assert!(detect(p, Some(InputType::Chart)).is_err());
+        assert_eq!(
+            detect(p, None, false).unwrap(),
+            Source::Manifests(d.path().into())
+        );
+        assert!(detect(p, Some(InputType::Chart), false).is_err());
         std::fs::write(d.path().join("Kustomization"), "resources: []\n").unwrap();
         assert_eq!(
-            detect(p, None).unwrap(),
+            detect(p, None, false).unwrap(),
             Source::Kustomization(d.path().into())
         );
     }
@@ -142,15 +157,20 @@ mod tests {
     #[test]
     fn references() {
         assert_eq!(
-            detect("bitnami/nginx", None).unwrap(),
+            detect("bitnami/nginx", None, false).unwrap(),
             Source::ChartRef("bitnami/nginx".into())
         );
         assert_eq!(
-            detect("oci://r.example/charts/x", None).unwrap(),
+            detect("oci://r.example/charts/x", None, false).unwrap(),
             Source::ChartRef("oci://r.example/charts/x".into())
         );
-        assert!(detect("./missing/dir", None).is_err());
-        assert!(detect("a/b/c", None).is_err());
-        assert!(detect("missing", None).is_err());
+        assert!(detect("./missing/dir", None, false).is_err());
+        assert!(detect("a/b/c", None, false).is_err());
+        assert!(detect("missing", None, false).is_err());
+        assert_eq!(
+            detect("missing", None, true).unwrap(),
+            Source::ChartRef("missing".into())
+        );
+        assert!(detect("missing", Some(InputType::Kustomize), true).is_err());
     }
 }

@@ -25,6 +25,7 @@ mod smp_common;
 pub mod spec;
 pub mod strategic;
 pub mod target;
+pub mod threeway;
 
 #[cfg(test)]
 mod kustomize_oracle_tests;

@@ -1,0 +1,3 @@
+{{- range $idx, $entry := . -}}
+Resource name: {{ $entry.Name }}
+{{- end -}}
