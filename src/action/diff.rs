@@ -147,7 +147,11 @@ pub fn run(inv: Invocation, target: &Target, opts: DiffOptions) -> Result<ExitCo
         deployed.as_deref().unwrap_or(""),
         "the deployed release's manifest",
     )?;
-    let mut new = parse(&rendered.text, "the new render")?;
+    // The texts live on in the objects; a big release should not be held twice.
+    drop(deployed);
+    let Rendered { text, crds } = rendered;
+    let mut new = parse(&text, "the new render")?;
+    drop(text);
     let mut owners = Vec::new();
     if online {
         let cluster = inv.require_cluster("helm x diff")?;
@@ -190,7 +194,7 @@ pub fn run(inv: Invocation, target: &Target, opts: DiffOptions) -> Result<ExitCo
         }
         if three_way {
             let mut schemas = SchemaRegistry::builtin();
-            for crd in &rendered.crds {
+            for crd in &crds {
                 schemas
                     .add_crd(crd)
                     .map_err(|e| anyhow::anyhow!("a CRD of the chart: {e}"))?;

@@ -23,6 +23,7 @@ mod redact;
 mod report;
 mod structured;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -349,10 +350,11 @@ fn compare_indexed(
 }
 
 /// An object as compared: its text and value after `--ignore` rules.
+/// Borrowed unless an `--ignore` rule changed the value: a big release is compared without a copy.
 struct Compared<'a> {
     object: &'a Object,
-    content: String,
-    value: Value,
+    content: &'a str,
+    value: Cow<'a, Value>,
     ignored: bool,
 }
 
@@ -363,11 +365,18 @@ fn index<'a>(objects: &'a [Object], opts: &Options) -> BTreeMap<String, Compared
             continue;
         }
         index.entry(object.key.clone()).or_insert_with(|| {
-            let mut value = object.value.clone();
-            let ignored = opts.ignore.as_ref().is_some_and(|r| r.apply(&mut value));
+            let mut value = Cow::Borrowed(&object.value);
+            let mut ignored = false;
+            if let Some(rules) = &opts.ignore {
+                let mut stripped = object.value.clone();
+                if rules.apply(&mut stripped) {
+                    value = Cow::Owned(stripped);
+                    ignored = true;
+                }
+            }
             Compared {
                 object,
-                content: object.content.clone(),
+                content: &object.content,
                 value,
                 ignored,
             }
@@ -386,24 +395,31 @@ fn comment(content: &str) -> &str {
 
 /// The texts two sides are compared by. When an `--ignore` rule removed a field from either side,
 /// both are shown by their normalized YAML, so the removal itself cannot show as a change.
-fn texts(old: Option<&Compared>, new: Option<&Compared>) -> (Option<String>, Option<String>) {
+fn texts<'a>(
+    old: Option<&Compared<'a>>,
+    new: Option<&Compared<'a>>,
+) -> (Option<Cow<'a, str>>, Option<Cow<'a, str>>) {
     let ignored = old.into_iter().chain(new).any(|c| c.ignored);
-    let text = |c: &Compared| {
+    let text = |c: &Compared<'a>| {
         if ignored {
-            format!("{}{}", comment(&c.content), manifest::body(&c.value))
+            Cow::Owned(format!(
+                "{}{}",
+                comment(c.content),
+                manifest::body(&c.value)
+            ))
         } else {
-            c.content.clone()
+            Cow::Borrowed(c.content)
         }
     };
     (old.map(text), new.map(text))
 }
 
 /// The texts as shown, with Secret data redacted or decoded as asked.
-fn shown(
-    old: Option<&Compared>,
-    new: Option<&Compared>,
+fn shown<'a>(
+    old: Option<&Compared<'a>>,
+    new: Option<&Compared<'a>>,
     opts: &Options,
-) -> (Option<String>, Option<String>) {
+) -> (Option<Cow<'a, str>>, Option<Cow<'a, str>>) {
     let (old_text, new_text) = texts(old, new);
     let secret = old.into_iter().chain(new).all(|c| c.object.is_secret());
     if !secret || (opts.show_secrets && !opts.show_secrets_decoded) {
@@ -414,15 +430,18 @@ fn shown(
     } else {
         redact::View::Redacted
     };
-    let (old_body, new_body) =
-        redact::secret_bodies(old.map(|c| &c.value), new.map(|c| &c.value), view);
+    let (old_body, new_body) = redact::secret_bodies(
+        old.map(|c| c.value.as_ref()),
+        new.map(|c| c.value.as_ref()),
+        view,
+    );
     let with_comment = |c: Option<&Compared>, body: Option<String>| {
         c.zip(body).map(|(c, body)| {
-            if body.starts_with("Error parsing") {
+            Cow::Owned(if body.starts_with("Error parsing") {
                 body.trim_end().to_string()
             } else {
-                format!("{}{body}", comment(&c.content))
-            }
+                format!("{}{body}", comment(c.content))
+            })
         })
     };
     (with_comment(old, old_body), with_comment(new, new_body))
@@ -451,12 +470,14 @@ fn entry(
         opts.strip_trailing_cr,
     );
     let suppressed = opts.suppressed_kinds.contains(&subject.object.kind);
-    let value = |c: Option<&Compared>, text: &Option<String>| {
-        let c = c?;
-        if c.object.is_secret() && text.as_deref() != Some(c.content.as_str()) {
+    // Only the per-field renderers need the objects themselves; the others print lines.
+    let keep = matches!(opts.output, OutputFormat::Structured | OutputFormat::Dyff);
+    let value = |c: Option<&Compared>, text: &Option<Cow<str>>| {
+        let c = c.filter(|_| keep)?;
+        if c.object.is_secret() && text.as_deref() != Some(c.content) {
             return crate::stream::load(text.as_deref().unwrap_or("")).ok();
         }
-        Some(c.value.clone())
+        Some(c.value.as_ref().clone())
     };
     let (old_value, new_value) = (value(old, &old_shown), value(new, &new_shown));
     if change == ChangeType::Modify {
