@@ -246,6 +246,31 @@ pub(crate) fn item_desc(q: Quote, key_name: &str, value: &Value) -> String {
     }
 }
 
+/// Go `reflect.TypeOf` equivalence classes of decoded JSON values (apimachinery decodes integers
+/// as int64), for the type checks both patch directions make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum GoType {
+    Nil,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Map,
+    Slice,
+}
+
+pub(super) fn go_type(v: &Value) -> GoType {
+    match v {
+        Value::Null => GoType::Nil,
+        Value::Bool(_) => GoType::Bool,
+        Value::Number(n) if n.is_i64() => GoType::Int,
+        Value::Number(_) => GoType::Float,
+        Value::String(_) => GoType::Str,
+        Value::Object(_) => GoType::Map,
+        Value::Array(_) => GoType::Slice,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,8 +20,8 @@ use serde_json::{Map, Value};
 use super::kustomize_smp;
 use super::schema::TypeSchema;
 use super::smp_common::{
-    AtPath, DELETE_FROM_PRIMITIVE_LIST, DIRECTIVE, Key, MAX_DEPTH, RETAIN_KEYS, SET_ELEMENT_ORDER,
-    SmpError, SmpMode, go_fmt, go_fmt_map, go_type_name, item_desc,
+    AtPath, DELETE_FROM_PRIMITIVE_LIST, DIRECTIVE, GoType, Key, MAX_DEPTH, RETAIN_KEYS,
+    SET_ELEMENT_ORDER, SmpError, SmpMode, go_fmt, go_fmt_map, go_type, go_type_name, item_desc,
 };
 
 type JsonMap = Map<String, Value>;
@@ -63,30 +63,6 @@ fn apply(original: Value, patch: &Value, schema: TypeSchema<'_>) -> Result<Value
         Value::Object(p) => merge_map(original, p, schema, 0).map(Value::Object),
         Value::Null => Ok(Value::Object(original)),
         _ => Err(SmpError::new("invalid JSON document")),
-    }
-}
-
-/// Go `reflect.TypeOf` equivalence classes of decoded JSON values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GoType {
-    Nil,
-    Bool,
-    Int,
-    Float,
-    Str,
-    Map,
-    Slice,
-}
-
-fn go_type(v: &Value) -> GoType {
-    match v {
-        Value::Null => GoType::Nil,
-        Value::Bool(_) => GoType::Bool,
-        Value::Number(n) if n.is_i64() => GoType::Int,
-        Value::Number(_) => GoType::Float,
-        Value::String(_) => GoType::Str,
-        Value::Object(_) => GoType::Map,
-        Value::Array(_) => GoType::Slice,
     }
 }
 

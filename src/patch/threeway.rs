@@ -27,8 +27,8 @@ use serde_json::{Map, Value};
 use super::redact::Redact;
 use super::schema::TypeSchema;
 use super::smp_common::{
-    AtPath, DELETE_FROM_PRIMITIVE_LIST, DIRECTIVE, Key, MAX_DEPTH, RETAIN_KEYS, SET_ELEMENT_ORDER,
-    SmpError, go_fmt, go_fmt_map, go_type_name, item_desc,
+    AtPath, DELETE_FROM_PRIMITIVE_LIST, DIRECTIVE, GoType, Key, MAX_DEPTH, RETAIN_KEYS,
+    SET_ELEMENT_ORDER, SmpError, go_fmt, go_fmt_map, go_type, go_type_name, item_desc,
 };
 use super::strategic::clean_added;
 
@@ -185,30 +185,6 @@ struct DiffOptions {
     ignore_deletions: bool,
     /// Build a `$retainKeys` directive for the map being diffed.
     retain_keys: bool,
-}
-
-/// Go `reflect.TypeOf` classes of decoded JSON (apimachinery decodes integers as int64).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GoType {
-    Nil,
-    Bool,
-    Int,
-    Float,
-    Str,
-    Map,
-    Slice,
-}
-
-fn go_type(v: &Value) -> GoType {
-    match v {
-        Value::Null => GoType::Nil,
-        Value::Bool(_) => GoType::Bool,
-        Value::Number(n) if n.is_i64() => GoType::Int,
-        Value::Number(_) => GoType::Float,
-        Value::String(_) => GoType::Str,
-        Value::Object(_) => GoType::Map,
-        Value::Array(_) => GoType::Slice,
-    }
 }
 
 /// Go's `%v` text of a scalar, which apimachinery sorts and pairs list items by.
