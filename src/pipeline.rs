@@ -262,7 +262,7 @@ impl Objects {
             Vec::new()
         } else {
             let crds = self.documents.iter().filter(|d| d.is_crd());
-            crds.map(|d| d.value().clone()).collect()
+            crds.map(|d| d.value().cloned()).collect::<Result<_>>()?
         };
         Ok(Prepared {
             chart: chart_dir.into(),
@@ -320,7 +320,7 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
     force_namespace(inv, target, verb, &mut documents, &[])?;
     if !source.is_chart() {
         for doc in documents.iter_mut().filter(|d| d.is_crd()) {
-            doc.set_annotation(KEEP.0, KEEP.1);
+            doc.set_annotation(KEEP.0, KEEP.1)?;
         }
         crate::chart::safe_file_names(&mut documents);
     }
@@ -363,7 +363,7 @@ pub fn force_namespace(
 ) -> Result<()> {
     if let Some(force) = &target.force_namespace {
         let scopes = cluster_scoped(inv, verb)?;
-        crate::filter::namespace::apply(documents, force, crds, &scopes);
+        crate::filter::namespace::apply(documents, force, crds, &scopes)?;
     }
     Ok(())
 }
@@ -410,11 +410,9 @@ pub fn chart_crds(source: &Source, scratch: &Path) -> Result<Vec<Value>> {
             .with_context(|| format!("cannot read {}", found.path.display()))?;
         let docs =
             Document::parse_stream(&text, &found.path.display().to_string(), |_| String::new())?;
-        crds.extend(
-            docs.into_iter()
-                .filter(Document::is_crd)
-                .map(|mut d| d.take_value()),
-        );
+        for mut doc in docs.into_iter().filter(Document::is_crd) {
+            crds.push(doc.take_value()?);
+        }
     }
     Ok(crds)
 }

@@ -149,9 +149,14 @@ pub fn run(inv: Invocation, target: &Target, opts: DiffOptions) -> Result<ExitCo
     )?;
     // The texts live on in the objects; a big release should not be held twice.
     drop(deployed);
-    let Rendered { text, crds } = rendered;
-    let mut new = parse(&text, "the new render")?;
-    drop(text);
+    let Rendered { new, crds } = rendered;
+    let mut new = match new {
+        NewSide::Text(text) => parse(&text, "the new render")?,
+        NewSide::Documents(documents) => {
+            Object::from_documents(documents, &inv.namespace, options.normalize)
+                .context("the new render")?
+        }
+    };
     let mut owners = Vec::new();
     if online {
         let cluster = inv.require_cluster("helm x diff")?;
@@ -163,7 +168,10 @@ pub fn run(inv: Invocation, target: &Target, opts: DiffOptions) -> Result<ExitCo
                 .filter(|n| !n.is_hook() && !old_keys.contains(n.key()))
                 .collect()
         };
-        let values: Vec<Value> = added.iter().map(|o| o.value.clone()).collect();
+        let values: Vec<Value> = added
+            .iter()
+            .map(|o| o.value().cloned())
+            .collect::<Result<_>>()?;
         let live = cluster.live_objects(&values, &inv.namespace)?;
         let mut taken = Vec::new();
         for (object, live) in added.iter().zip(live) {
@@ -199,8 +207,14 @@ pub fn run(inv: Invocation, target: &Target, opts: DiffOptions) -> Result<ExitCo
                     .add_crd(crd)
                     .map_err(|e| anyhow::anyhow!("a CRD of the chart: {e}"))?;
             }
-            let original: Vec<Value> = old.iter().map(|o| o.value.clone()).collect();
-            let target_values: Vec<Value> = new.iter().map(|o| o.value.clone()).collect();
+            let original: Vec<Value> = old
+                .iter()
+                .map(|o| o.value().cloned())
+                .collect::<Result<_>>()?;
+            let target_values: Vec<Value> = new
+                .iter()
+                .map(|o| o.value().cloned())
+                .collect::<Result<_>>()?;
             let sides = cluster.three_way(&original, &target_values, &inv.namespace, &schemas)?;
             old = from_values(sides.old, &inv.namespace)?;
             new = from_values(sides.new, &inv.namespace)?;
@@ -209,7 +223,7 @@ pub fn run(inv: Invocation, target: &Target, opts: DiffOptions) -> Result<ExitCo
             old.extend(from_values(taken, &inv.namespace)?);
         }
     }
-    let report = diff::compare(&old, &new, &owners, &options);
+    let report = diff::compare(&old, &new, &owners, &options)?;
     print(&report, &options, detailed)
 }
 
@@ -249,8 +263,14 @@ fn with_stdin_values(inv: Invocation, scratch: &std::path::Path) -> Result<Invoc
 
 /// The new side: its manifest text, and the chart's CRDs (merge metadata for three-way).
 struct Rendered {
-    text: String,
+    new: NewSide,
     crds: Vec<Value>,
+}
+
+/// The new render: helm's output to read, or the documents helm-x patched itself.
+enum NewSide {
+    Text(String),
+    Documents(Vec<Document>),
 }
 
 fn render(
@@ -262,9 +282,8 @@ fn render(
     let source = pipeline::detect(target, &inv.helm_args)?;
     pipeline::check_input_flags(target, &source)?;
     if !pipeline::helm_renders(target, &source) {
-        let text = built(inv, target, &source)?;
         return Ok(Rendered {
-            text,
+            new: NewSide::Text(built(inv, target, &source)?),
             crds: Vec::new(),
         });
     }
@@ -305,30 +324,14 @@ fn render(
     let crds = pipeline::chart_crds(&source, scratch)?;
     let mut documents = pipeline::patch_objects(inv, target, documents, &crds)?;
     pipeline::force_namespace(inv, target, Verb::Upgrade, &mut documents, &crds)?;
-    let mut text = join(&documents);
     if args.include_crds() {
-        for crd in &crds {
-            text.push_str("---\n");
-            text.push_str(&crate::stream::emit(crd));
-        }
+        let crds = crds.iter().cloned();
+        documents.extend(crds.map(|crd| Document::from_value(String::new(), crd)));
     }
-    Ok(Rendered { text, crds })
-}
-
-/// Documents as helm prints a manifest: `---`, `# Source:`, the object.
-fn join(documents: &[Document]) -> String {
-    let mut out = String::new();
-    for doc in documents {
-        out.push_str("---\n");
-        if !doc.file.is_empty() {
-            out.push_str("# Source: ");
-            out.push_str(&doc.file);
-            out.push('\n');
-        }
-        out.push_str(doc.text().trim_end_matches('\n'));
-        out.push('\n');
-    }
-    out
+    Ok(Rendered {
+        new: NewSide::Documents(documents),
+        crds,
+    })
 }
 
 /// The new render of a kustomization, manifests or a pre-rendered chart. Order does not matter to
@@ -500,9 +503,9 @@ fn stored(
     let new =
         diff::parse_manifests(new, new_ns, options.normalize).context("the newer manifest")?;
     let report = if by_template {
-        diff::compare_by_template(&old, &new, &options)
+        diff::compare_by_template(&old, &new, &options)?
     } else {
-        diff::compare(&old, &new, &[], &options)
+        diff::compare(&old, &new, &[], &options)?
     };
     print(&report, &options, detailed)
 }

@@ -15,7 +15,6 @@ use crate::stream::Document;
 
 /// The annotation by which Helm 4 splits a post-renderer's output back into the chart's files.
 const FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
-const FILENAME_POINTER: &str = "/metadata/annotations/postrenderer.helm.sh~1postrender-filename";
 
 /// Patches stdin to stdout; a failure is also written where the parent helm-x can print it.
 pub fn run(spec_path: &Path) -> Result<ExitCode> {
@@ -56,11 +55,7 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
     })?;
     if spec.format == StreamFormat::Annotations {
         for doc in &mut documents {
-            if let Some(file) = doc
-                .value()
-                .pointer(FILENAME_POINTER)
-                .and_then(|v| v.as_str())
-            {
+            if let Some(file) = doc.annotation(FILENAME) {
                 doc.file = file.to_string();
             }
         }
@@ -79,14 +74,14 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
             force,
             &job.crds,
             &job.cluster_scoped,
-        );
+        )?;
     }
     if spec.format == StreamFormat::Annotations {
         // A patch that replaced the annotations must not send the object to another file.
         for doc in &mut patched.documents {
-            if !doc.file.is_empty() && doc.value().pointer(FILENAME_POINTER).is_none() {
+            if !doc.file.is_empty() && doc.annotation(FILENAME).is_none() {
                 let file = doc.file.clone();
-                doc.set_annotation(FILENAME, &file);
+                doc.set_annotation(FILENAME, &file)?;
             }
         }
     }

@@ -6,10 +6,10 @@ use std::cmp::Ordering;
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
-use crate::stream;
+use crate::stream::{self, Document};
 
 /// One Kubernetes object of a deployed release or of a new render.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Object {
     /// helm-diff's identity, `"<ns>, <name>, <Kind> (<group>)"`: the namespace defaults to the
     /// release's (even for cluster-scoped kinds, as in helm-diff), the name is the
@@ -21,8 +21,9 @@ pub struct Object {
     /// rendered, `# Source:` line included and surrounding whitespace trimmed, or its normalized
     /// YAML with `--normalize-manifests`.
     pub content: String,
-    /// The parsed object.
-    pub value: Value,
+    /// The object; its value is parsed only when a comparison needs fields (Secrets, `--ignore`,
+    /// structured output), so equal texts cost no parse.
+    doc: Document,
     /// Whether helm leaves the object in the cluster when it drops out of the chart
     /// (`helm.sh/resource-policy: keep`, read the way helm reads it: trimmed, any case), so its
     /// disappearance from the manifest is no removal.
@@ -35,9 +36,19 @@ impl Object {
         &self.key
     }
 
+    /// The parsed object.
+    pub fn value(&self) -> Result<&Value> {
+        self.doc.value()
+    }
+
+    /// Parses the values of many objects at once, on both cores.
+    pub fn parse_all<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Result<()> {
+        Document::parse_all(objects.into_iter().map(|o| &o.doc))
+    }
+
     /// Whether helm runs the object only for `helm test`; such hooks stay out of a diff unless asked.
     pub fn is_test_hook(&self) -> bool {
-        annotation(&self.value, "helm.sh/hook").is_some_and(|events| {
+        self.doc.annotation("helm.sh/hook").is_some_and(|events| {
             events
                 .split(',')
                 .any(|e| matches!(e.trim(), "test" | "test-success"))
@@ -46,7 +57,7 @@ impl Object {
 
     /// Whether the object is a hook at all (`--no-hooks` leaves hooks out of both sides).
     pub fn is_hook(&self) -> bool {
-        annotation(&self.value, "helm.sh/hook").is_some()
+        self.doc.annotation("helm.sh/hook").is_some()
     }
 
     /// Whether the object's data must be redacted.
@@ -59,8 +70,49 @@ impl Object {
     pub fn from_value(value: Value, release_namespace: &str) -> Result<Option<Object>> {
         let content = body(&value);
         let mut out = Vec::new();
-        collect(value, &content, true, release_namespace, &mut out)?;
+        let doc = Document::from_value(String::new(), value);
+        collect(doc, &content, true, release_namespace, &mut out)?;
         Ok(out.pop())
+    }
+
+    /// The objects of documents helm-x rendered and patched itself, with the text helm-diff would
+    /// read from their manifest (`# Source:` line first): nothing is emitted and parsed again.
+    pub fn from_documents(
+        documents: Vec<Document>,
+        release_namespace: &str,
+        normalize: bool,
+    ) -> Result<Vec<Object>> {
+        let mut out = Vec::with_capacity(documents.len());
+        for (i, doc) in documents.into_iter().enumerate() {
+            let text = doc.text();
+            let content = if doc.file.is_empty() {
+                text.trim().to_string()
+            } else {
+                format!("# Source: {}\n{}", doc.file, text.trim_end_matches('\n'))
+                    .trim()
+                    .to_string()
+            };
+            drop(text);
+            collect(doc, &content, normalize, release_namespace, &mut out)
+                .with_context(|| format!("manifest: document {}", i + 1))?;
+        }
+        Ok(out)
+    }
+
+    /// An object of a test fixture: its text, with the key and kind the fixture gives.
+    #[cfg(test)]
+    pub(super) fn of_fixture(key: &str, kind: &str, content: String, kept: bool) -> Object {
+        let doc = Document::parse_stream(&content, "fixture", |_| String::new())
+            .ok()
+            .and_then(|mut docs| docs.pop())
+            .unwrap_or_else(|| Document::from_value(String::new(), Value::Null));
+        Object {
+            key: key.to_string(),
+            kind: kind.to_string(),
+            content,
+            doc,
+            kept,
+        }
     }
 }
 
@@ -74,7 +126,8 @@ fn key(namespace: &str, name: &str, kind: &str, group: &str) -> String {
 /// Documents without `apiVersion` and `kind` (templates that rendered to comments) are skipped and
 /// `*List` documents are replaced by their items; duplicates and test hooks are kept here and
 /// resolved by [`super::compare`]. With `normalize`, objects are shown by their normalized YAML
-/// (`--normalize-manifests`), else as rendered.
+/// (`--normalize-manifests`), else as rendered. Only identities are read; values are parsed when
+/// a comparison needs them.
 ///
 /// # Errors
 /// When a document is not valid YAML, is neither a mapping nor empty, holds several YAML documents,
@@ -85,27 +138,23 @@ pub fn parse_manifests(
     normalize: bool,
 ) -> Result<Vec<Object>> {
     let mut objects = Vec::new();
-    let opts = stream::LoadOptions {
-        duplicate_keys: stream::DuplicateKeys::LastWins,
-    };
     // helm-diff splits "\n" + text, so a leading `---` line separates too.
     let body = text.strip_prefix("---\n").unwrap_or(text);
     let docs = body
         .split("\n---\n")
         .map(str::trim)
         .filter(|d| !d.is_empty());
-    for (i, doc) in docs.enumerate() {
+    for (i, piece) in docs.enumerate() {
         let mut parse = || -> Result<()> {
-            let mut values = stream::split_load(doc, &opts)?
-                .into_iter()
-                .filter(|(raw, _)| !raw.empty);
-            let Some((_, value)) = values.next() else {
+            let mut docs =
+                Document::parse_stream(piece, "manifest", |_| String::new())?.into_iter();
+            let Some(doc) = docs.next() else {
                 return Ok(());
             };
-            if values.next().is_some() {
+            if docs.next().is_some() {
                 bail!("holds several YAML documents; separate them with a line `---`");
             }
-            collect(value, doc, normalize, release_namespace, &mut objects)
+            collect(doc, piece, normalize, release_namespace, &mut objects)
         };
         parse().with_context(|| format!("manifest: document {}", i + 1))?;
     }
@@ -113,56 +162,71 @@ pub fn parse_manifests(
 }
 
 fn collect(
-    value: Value,
+    mut doc: Document,
     content: &str,
     normalize: bool,
     release_namespace: &str,
     out: &mut Vec<Object>,
 ) -> Result<()> {
-    let mut map = match value {
-        Value::Object(map) => map,
-        Value::Null => return Ok(()),
-        other => bail!("expected a mapping, found {}", type_name(&other)),
-    };
-    let api_version = string_field(&map, "apiVersion")?;
-    let kind = string_field(&map, "kind")?;
+    // A document the scanner did not index was parsed: check what it is. An indexed one is a
+    // mapping whose identity fields are strings.
+    if let Some(value) = doc.parsed() {
+        let Value::Object(map) = value else {
+            if value.is_null() {
+                return Ok(());
+            }
+            bail!("expected a mapping, found {}", type_name(value));
+        };
+        string_field(map, "apiVersion")?;
+        string_field(map, "kind")?;
+    }
+    let api_version = doc.api_version().to_string();
+    let kind = doc.kind().to_string();
     if api_version.is_empty() && kind.is_empty() {
         return Ok(());
     }
     // A kind merely ending in "List" without an `items` array (a custom resource, say) is an
     // object in its own right, not a list to expand.
-    if kind.ends_with("List")
-        && let Some(Value::Array(items)) = map.remove("items")
-    {
+    if kind.ends_with("List") && doc.value()?["items"].is_array() {
+        let Value::Object(mut map) = doc.take_value()? else {
+            return Ok(());
+        };
+        let Some(Value::Array(items)) = map.remove("items") else {
+            return Ok(());
+        };
         for (i, item) in items.into_iter().enumerate() {
             // helm-diff re-marshals each item in its own key order.
             let content = emit_body(&item);
+            let item = Document::from_value(String::new(), item);
             collect(item, &content, normalize, release_namespace, out)
                 .with_context(|| format!("{kind} item {}", i + 1))?;
         }
         return Ok(());
     }
-    let value = Value::Object(map);
-    let namespace = match str_at(&value, &["metadata", "namespace"]) {
+    let namespace = match doc.namespace() {
         "" => release_namespace,
         ns => ns,
     };
-    let name = annotation(&value, "helm-diff/base-name")
-        .unwrap_or_else(|| str_at(&value, &["metadata", "name"]));
+    let name = doc
+        .annotation("helm-diff/base-name")
+        .unwrap_or_else(|| doc.name());
     let group = api_version
         .rsplit_once('/')
         .map_or(api_version.as_str(), |(g, _)| g);
-    let kept = annotation(&value, "helm.sh/resource-policy")
+    let kept = doc
+        .annotation("helm.sh/resource-policy")
         .is_some_and(|p| p.trim().eq_ignore_ascii_case("keep"));
+    let key = key(namespace, name, &kind, group);
+    let content = if normalize {
+        body(doc.value()?)
+    } else {
+        content.to_string()
+    };
     out.push(Object {
-        key: key(namespace, name, &kind, group),
+        key,
         kind,
-        content: if normalize {
-            body(&value)
-        } else {
-            content.to_string()
-        },
-        value,
+        content,
+        doc,
         kept,
     });
     Ok(())
@@ -185,21 +249,6 @@ fn type_name(value: &Value) -> &'static str {
         Value::Array(_) => "a sequence",
         Value::Object(_) => "a mapping",
     }
-}
-
-fn str_at<'a>(value: &'a Value, path: &[&str]) -> &'a str {
-    path.iter()
-        .try_fold(value, |v, k| v.get(k))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
-
-fn annotation<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value
-        .get("metadata")?
-        .get("annotations")?
-        .get(key)?
-        .as_str()
 }
 
 /// The normalized YAML of a value: keys in go-yaml v2's order (what helm-diff's

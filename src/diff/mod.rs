@@ -27,6 +27,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use anyhow::Result;
 use regex::Regex;
 use serde_json::Value;
 
@@ -250,17 +251,22 @@ impl Report {
 ///
 /// Test hooks are left out unless `opts.include_tests`, hooks altogether with `opts.no_hooks`; when a
 /// key occurs twice on one side the first object counts, as in helm-diff.
-pub fn compare(old: &[Object], new: &[Object], owners: &[Ownership], opts: &Options) -> Report {
-    compare_indexed(&index(old, opts), &index(new, opts), owners, opts)
+pub fn compare(
+    old: &[Object],
+    new: &[Object],
+    owners: &[Ownership],
+    opts: &Options,
+) -> Result<Report> {
+    compare_indexed(&index(old, opts)?, &index(new, opts)?, owners, opts)
 }
 
 /// Compares two releases of one chart (`helm x diff release`): objects are matched by the
 /// template they came from (`# Source:`, numbered when a template holds several), not by name,
 /// as helm-diff does.
-pub fn compare_by_template(old: &[Object], new: &[Object], opts: &Options) -> Report {
+pub fn compare_by_template(old: &[Object], new: &[Object], opts: &Options) -> Result<Report> {
     compare_indexed(
-        &by_template(index(old, opts)),
-        &by_template(index(new, opts)),
+        &by_template(index(old, opts)?),
+        &by_template(index(new, opts)?),
         &[],
         opts,
     )
@@ -289,7 +295,7 @@ fn compare_indexed(
     new: &BTreeMap<String, Compared<'_>>,
     owners: &[Ownership],
     opts: &Options,
-) -> Report {
+) -> Result<Report> {
     let mut entries = Vec::new();
     let mut owners: Vec<&Ownership> = owners.iter().collect();
     owners.sort_by(|a, b| a.key.cmp(&b.key));
@@ -306,7 +312,7 @@ fn compare_indexed(
     let mut removed = Vec::new();
     for (key, o) in old {
         match new.get(key) {
-            Some(n) => entries.extend(entry(key, Some(o), Some(n), opts)),
+            Some(n) => entries.extend(entry(key, Some(o), Some(n), opts)?),
             None => removed.push(key.as_str()),
         }
     }
@@ -316,26 +322,27 @@ fn compare_indexed(
         .map(String::as_str)
         .collect();
     if opts.find_renames > 0.0 {
-        removed.retain(|key| {
-            let o = &old[*key];
-            match rename_target(o, &added, new, opts) {
+        let mut unmatched = Vec::with_capacity(removed.len());
+        for key in removed {
+            let o = &old[key];
+            match rename_target(o, &added, new, opts)? {
                 Some(at) => {
                     let n = &new[added.remove(at)];
-                    entries.extend(entry(key, Some(o), Some(n), opts));
-                    false
+                    entries.extend(entry(key, Some(o), Some(n), opts)?);
                 }
-                None => true,
+                None => unmatched.push(key),
             }
-        });
+        }
+        removed = unmatched;
     }
     for key in removed {
         let o = &old[key];
         if !o.object.kept {
-            entries.extend(entry(key, Some(o), None, opts));
+            entries.extend(entry(key, Some(o), None, opts)?);
         }
     }
     for key in added {
-        entries.extend(entry(key, None, Some(&new[key]), opts));
+        entries.extend(entry(key, None, Some(&new[key]), opts)?);
     }
     let seen_changes = !entries.is_empty();
     if !opts.suppressed_lines.is_empty() {
@@ -343,47 +350,66 @@ fn compare_indexed(
             suppress_lines(entry, &opts.suppressed_lines);
         }
     }
-    Report {
+    Ok(Report {
         entries,
         seen_changes,
-    }
+    })
 }
 
-/// An object as compared: its text and value after `--ignore` rules.
-/// Borrowed unless an `--ignore` rule changed the value: a big release is compared without a copy.
+/// An object as compared: its text, and its value after `--ignore` rules when a rule removed
+/// something. Otherwise the object's own value serves, parsed only if the comparison needs it.
 struct Compared<'a> {
     object: &'a Object,
     content: &'a str,
-    value: Cow<'a, Value>,
-    ignored: bool,
+    stripped: Option<Value>,
 }
 
-fn index<'a>(objects: &'a [Object], opts: &Options) -> BTreeMap<String, Compared<'a>> {
+impl Compared<'_> {
+    fn value(&self) -> Result<&Value> {
+        match &self.stripped {
+            Some(value) => Ok(value),
+            None => self.object.value(),
+        }
+    }
+
+    fn ignored(&self) -> bool {
+        self.stripped.is_some()
+    }
+}
+
+fn index<'a>(objects: &'a [Object], opts: &Options) -> Result<BTreeMap<String, Compared<'a>>> {
+    let shown = |o: &&Object| {
+        !((opts.no_hooks && o.is_hook()) || (!opts.include_tests && o.is_test_hook()))
+    };
+    if opts.ignore.is_some() {
+        Object::parse_all(objects.iter().filter(shown))?;
+    }
     let mut index = BTreeMap::new();
-    for object in objects {
-        if (opts.no_hooks && object.is_hook()) || (!opts.include_tests && object.is_test_hook()) {
+    for object in objects.iter().filter(shown) {
+        if index.contains_key(&object.key) {
             continue;
         }
-        index.entry(object.key.clone()).or_insert_with(|| {
-            let mut value = Cow::Borrowed(&object.value);
-            let mut ignored = false;
-            if let Some(rules) = &opts.ignore {
-                let mut stripped = object.value.clone();
-                if rules.apply(&mut stripped) {
-                    value = Cow::Owned(stripped);
-                    ignored = true;
-                }
+        let mut stripped = None;
+        if let Some(rules) = &opts.ignore {
+            let mut value = object.value()?.clone();
+            if rules.apply(&mut value) {
+                stripped = Some(value);
             }
+        }
+        index.insert(
+            object.key.clone(),
             Compared {
                 object,
                 content: &object.content,
-                value,
-                ignored,
-            }
-        });
+                stripped,
+            },
+        );
     }
-    index
+    Ok(index)
 }
+
+/// The texts of the old and the new side; `None` for a side without the object.
+type Sides<'a> = (Option<Cow<'a, str>>, Option<Cow<'a, str>>);
 
 /// The `# Source:` line a rendered object's text starts with, kept when it is re-serialized.
 fn comment(content: &str) -> &str {
@@ -398,20 +424,20 @@ fn comment(content: &str) -> &str {
 fn texts<'a>(
     old: Option<&Compared<'a>>,
     new: Option<&Compared<'a>>,
-) -> (Option<Cow<'a, str>>, Option<Cow<'a, str>>) {
-    let ignored = old.into_iter().chain(new).any(|c| c.ignored);
-    let text = |c: &Compared<'a>| {
-        if ignored {
+) -> Result<Sides<'a>> {
+    let ignored = old.into_iter().chain(new).any(Compared::ignored);
+    let text = |c: &Compared<'a>| -> Result<Cow<'a, str>> {
+        Ok(if ignored {
             Cow::Owned(format!(
                 "{}{}",
                 comment(c.content),
-                manifest::body(&c.value)
+                manifest::body(c.value()?)
             ))
         } else {
             Cow::Borrowed(c.content)
-        }
+        })
     };
-    (old.map(text), new.map(text))
+    Ok((old.map(text).transpose()?, new.map(text).transpose()?))
 }
 
 /// The texts as shown, with Secret data redacted or decoded as asked.
@@ -419,11 +445,11 @@ fn shown<'a>(
     old: Option<&Compared<'a>>,
     new: Option<&Compared<'a>>,
     opts: &Options,
-) -> (Option<Cow<'a, str>>, Option<Cow<'a, str>>) {
-    let (old_text, new_text) = texts(old, new);
+) -> Result<Sides<'a>> {
+    let (old_text, new_text) = texts(old, new)?;
     let secret = old.into_iter().chain(new).all(|c| c.object.is_secret());
     if !secret || (opts.show_secrets && !opts.show_secrets_decoded) {
-        return (old_text, new_text);
+        return Ok((old_text, new_text));
     }
     let view = if opts.show_secrets_decoded {
         redact::View::Decoded
@@ -431,8 +457,8 @@ fn shown<'a>(
         redact::View::Redacted
     };
     let (old_body, new_body) = redact::secret_bodies(
-        old.map(|c| c.value.as_ref()),
-        new.map(|c| c.value.as_ref()),
+        old.map(Compared::value).transpose()?,
+        new.map(Compared::value).transpose()?,
         view,
     );
     let with_comment = |c: Option<&Compared>, body: Option<String>| {
@@ -444,7 +470,7 @@ fn shown<'a>(
             })
         })
     };
-    (with_comment(old, old_body), with_comment(new, new_body))
+    Ok((with_comment(old, old_body), with_comment(new, new_body)))
 }
 
 fn entry(
@@ -452,13 +478,15 @@ fn entry(
     old: Option<&Compared>,
     new: Option<&Compared>,
     opts: &Options,
-) -> Option<Entry> {
-    let subject = old.or(new)?;
-    let (old_text, new_text) = texts(old, new);
+) -> Result<Option<Entry>> {
+    let Some(subject) = old.or(new) else {
+        return Ok(None);
+    };
+    let (old_text, new_text) = texts(old, new)?;
     if old_text.is_some() && old_text == new_text {
-        return None;
+        return Ok(None);
     }
-    let (old_shown, new_shown) = shown(old, new, opts);
+    let (old_shown, new_shown) = shown(old, new, opts)?;
     let change = match (old, new) {
         (Some(_), Some(_)) => ChangeType::Modify,
         (Some(_), None) => ChangeType::Remove,
@@ -472,14 +500,16 @@ fn entry(
     let suppressed = opts.suppressed_kinds.contains(&subject.object.kind);
     // Only the per-field renderers need the objects themselves; the others print lines.
     let keep = matches!(opts.output, OutputFormat::Structured | OutputFormat::Dyff);
-    let value = |c: Option<&Compared>, text: &Option<Cow<str>>| {
-        let c = c.filter(|_| keep)?;
+    let value = |c: Option<&Compared>, text: &Option<Cow<str>>| -> Result<Option<Value>> {
+        let Some(c) = c.filter(|_| keep) else {
+            return Ok(None);
+        };
         if c.object.is_secret() && text.as_deref() != Some(c.content) {
-            return crate::stream::load(text.as_deref().unwrap_or("")).ok();
+            return Ok(crate::stream::load(text.as_deref().unwrap_or("")).ok());
         }
-        Some(c.value.as_ref().clone())
+        Ok(Some(c.value()?.clone()))
     };
-    let (old_value, new_value) = (value(old, &old_shown), value(new, &new_shown));
+    let (old_value, new_value) = (value(old, &old_shown)?, value(new, &new_shown)?);
     if change == ChangeType::Modify {
         let unchanged = if opts.output == OutputFormat::Structured {
             !suppressed
@@ -493,17 +523,17 @@ fn entry(
             !lines.iter().any(Line::changed)
         };
         if unchanged {
-            return None;
+            return Ok(None);
         }
     }
-    Some(Entry {
+    Ok(Some(Entry {
         key: key.to_string(),
         kind: subject.object.kind.clone(),
         change,
         lines,
         old: old_value,
         new: new_value,
-    })
+    }))
 }
 
 /// helm-diff's rename rule: among added objects of the same kind (and, except for Secrets, of a
@@ -514,7 +544,7 @@ fn rename_target(
     added: &[&str],
     new: &BTreeMap<String, Compared>,
     opts: &Options,
-) -> Option<usize> {
+) -> Result<Option<usize>> {
     let mut best: Option<(usize, f32)> = None;
     for (at, key) in added.iter().enumerate() {
         let candidate = &new[*key];
@@ -531,7 +561,7 @@ fn rename_target(
                 continue;
             }
         }
-        let (o, n) = shown(Some(old), Some(candidate), opts);
+        let (o, n) = shown(Some(old), Some(candidate), opts)?;
         let lines = lines::diff(
             o.as_deref().unwrap_or(""),
             n.as_deref().unwrap_or(""),
@@ -546,8 +576,9 @@ fn rename_target(
             best = Some((at, fraction));
         }
     }
-    best.filter(|&(_, f)| f < opts.find_renames)
-        .map(|(at, _)| at)
+    Ok(best
+        .filter(|&(_, f)| f < opts.find_renames)
+        .map(|(at, _)| at))
 }
 
 /// `--suppress-output-line-regex`: drops matching lines; a modified object left with no changed

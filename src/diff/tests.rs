@@ -38,7 +38,7 @@ fn run(case: &str, opts: &Options) -> Report {
         objects_as(case, "old.yaml", opts.normalize),
         objects_as(case, "new.yaml", opts.normalize),
     );
-    compare(&old, &new, &[], opts)
+    compare(&old, &new, &[], opts).unwrap()
 }
 
 fn assert_golden(case: &str, file: &str, opts: &Options) {
@@ -141,7 +141,7 @@ fn key_order_and_source_change_only_as_rendered() {
     for (normalize, changed) in [(false, true), (true, false)] {
         let old = parse_manifests(old, "ns", normalize).unwrap();
         let new = parse_manifests(new, "ns", normalize).unwrap();
-        let report = compare(&old, &new, &[], &opts(OutputFormat::Diff));
+        let report = compare(&old, &new, &[], &opts(OutputFormat::Diff)).unwrap();
         assert_eq!(report.has_changes(), changed);
     }
 }
@@ -151,7 +151,7 @@ fn unchanged_release_has_no_changes() {
     for case in CASES {
         let old = objects(case, "old.yaml");
         for output in [OutputFormat::Diff, OutputFormat::Simple, OutputFormat::Json] {
-            let report = compare(&old, &old, &[], &opts(output));
+            let report = compare(&old, &old, &[], &opts(output)).unwrap();
             assert!(!report.has_changes(), "{case}");
         }
     }
@@ -171,7 +171,11 @@ fn first_of_duplicate_keys_wins() {
         false,
     )
     .unwrap();
-    assert!(!compare(&old, &new, &[], &opts(OutputFormat::Diff)).has_changes());
+    assert!(
+        !compare(&old, &new, &[], &opts(OutputFormat::Diff))
+            .unwrap()
+            .has_changes()
+    );
 }
 
 /// Every Secret value of every fixture, as written and decoded.
@@ -181,7 +185,12 @@ fn secret_values() -> Vec<String> {
         for side in ["old.yaml", "new.yaml"] {
             for object in objects(case, side).iter().filter(|o| o.is_secret()) {
                 for field in ["data", "stringData"] {
-                    let Some(map) = object.value.get(field).and_then(|v| v.as_object()) else {
+                    let Some(map) = object
+                        .value()
+                        .unwrap()
+                        .get(field)
+                        .and_then(|v| v.as_object())
+                    else {
                         continue;
                     };
                     for value in map.values().filter_map(|v| v.as_str()) {
@@ -245,10 +254,16 @@ fn output_is_deterministic_whatever_the_input_order() {
     for case in CASES {
         let (mut old, mut new) = (objects(case, "old.yaml"), objects(case, "new.yaml"));
         let opts = opts(OutputFormat::Diff);
-        let first = compare(&old, &new, &[], &opts).render(&opts).unwrap();
+        let first = compare(&old, &new, &[], &opts)
+            .unwrap()
+            .render(&opts)
+            .unwrap();
         old.reverse();
         new.reverse();
-        let again = compare(&old, &new, &[], &opts).render(&opts).unwrap();
+        let again = compare(&old, &new, &[], &opts)
+            .unwrap()
+            .render(&opts)
+            .unwrap();
         assert_eq!(again, first, "{case}");
     }
 }
@@ -276,7 +291,10 @@ fn odd_inputs_do_not_panic() {
                     context: Some(0),
                     ..opts(output)
                 };
-                compare(old, new, &[], &opts).render(&opts).unwrap();
+                compare(old, new, &[], &opts)
+                    .unwrap()
+                    .render(&opts)
+                    .unwrap();
             }
         }
     }
@@ -293,7 +311,10 @@ fn json_leaves_out_keys_it_cannot_read() {
     )
     .unwrap();
     let opts = opts(OutputFormat::Json);
-    let text = compare(&[], &objs, &[], &opts).render(&opts).unwrap();
+    let text = compare(&[], &objs, &[], &opts)
+        .unwrap()
+        .render(&opts)
+        .unwrap();
     let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(parsed.as_array().unwrap().len(), 1);
     assert_eq!(parsed[0]["name"], "ok");
@@ -369,7 +390,10 @@ fn matches_helm_diff_redacted_secret_vector() {
         let new = parse_manifests(&secret(new), "default", false).unwrap();
         let opts = opts(OutputFormat::Diff);
         assert_eq!(
-            compare(&old, &new, &[], &opts).render(&opts).unwrap(),
+            compare(&old, &new, &[], &opts)
+                .unwrap()
+                .render(&opts)
+                .unwrap(),
             expected
         );
     }
@@ -430,13 +454,12 @@ mod helm_diff {
             .flatten()
             .map(|e| {
                 let content = e["content"].as_str().unwrap().to_string();
-                Object {
-                    key: e["key"].as_str().unwrap().to_string(),
-                    kind: e["kind"].as_str().unwrap().to_string(),
-                    value: crate::stream::load(&content).unwrap_or(Value::Null),
+                Object::of_fixture(
+                    e["key"].as_str().unwrap(),
+                    e["kind"].as_str().unwrap(),
                     content,
-                    kept: e["resource_policy"] == "keep",
-                }
+                    e["resource_policy"] == "keep",
+                )
             })
             .collect()
     }
@@ -471,7 +494,8 @@ mod helm_diff {
                     &objects(&case["new"]),
                     &owners(&case),
                     &opts,
-                );
+                )
+                .unwrap();
                 let label = format!("{name}/{}", case["name"]);
                 if let Some(seen) = case["seen_changes"].as_bool() {
                     assert_eq!(report.has_changes(), seen, "{label}");

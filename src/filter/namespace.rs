@@ -4,6 +4,7 @@
 //! Scope comes from the built-in list of cluster-scoped kinds, the CRDs of the input (their
 //! `spec.scope`) and, when a cluster is reachable, its discovery of every other kind.
 
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -37,9 +38,12 @@ pub fn apply(
     force: &ForceNamespace,
     crds: &[Value],
     cluster_scoped: &[(String, String)],
-) {
+) -> Result<()> {
     let mut registry = SchemaRegistry::builtin();
-    let stream_crds = documents.iter().filter(|d| d.is_crd()).map(|d| d.value());
+    let mut stream_crds = Vec::new();
+    for doc in documents.iter().filter(|d| d.is_crd()) {
+        stream_crds.push(doc.value()?);
+    }
     for crd in crds.iter().chain(stream_crds) {
         // A CRD the registry cannot read leaves its kinds namespaced, as helm assumes.
         let _ = registry.add_crd(crd);
@@ -67,19 +71,20 @@ pub fn apply(
         if wanted.unwrap_or("") == written {
             continue;
         }
-        let mut value = doc.take_value();
-        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-            match wanted {
-                Some(ns) => {
-                    meta.insert("namespace".into(), Value::String(ns.to_string()));
-                }
-                None => {
-                    meta.remove("namespace");
+        doc.edit(|value| {
+            if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+                match wanted {
+                    Some(ns) => {
+                        meta.insert("namespace".into(), Value::String(ns.to_string()));
+                    }
+                    None => {
+                        meta.remove("namespace");
+                    }
                 }
             }
-        }
-        doc.put_value(value, true);
+        })?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -106,7 +111,7 @@ mod tests {
             mode,
         };
         let discovered = [("z.io".to_string(), "Global".to_string())];
-        apply(&mut d, &force, &[], &discovered);
+        apply(&mut d, &force, &[], &discovered).unwrap();
         d.iter().map(|d| d.namespace().to_string()).collect()
     }
 

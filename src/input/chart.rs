@@ -370,13 +370,15 @@ pub fn render(
         }
         file.clone()
     })?;
-    documents.retain(|doc| {
+    let mut kept = Vec::with_capacity(documents.len());
+    for doc in documents.drain(..) {
         if has_notes && doc.file == NOTES_PROBE && doc.kind() == NOTES_PROBE_KIND {
-            notes = doc.value()["notes"].as_str().map(str::to_string);
-            return false;
+            notes = doc.value()?["notes"].as_str().map(str::to_string);
+        } else if !doc.is_null() {
+            kept.push(doc);
         }
-        !doc.value().is_null()
-    });
+    }
+    let documents = kept;
     Ok(Rendered {
         metadata,
         documents,

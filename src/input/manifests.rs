@@ -49,10 +49,10 @@ pub fn load(input: &Path) -> Result<Vec<Document>> {
             .enumerate()
         {
             let n = i + 1;
-            if !is_list(&doc) {
+            if !is_list(&doc)? {
                 if doc.is_object() {
                     docs.push(doc);
-                } else if !doc.value().is_null() {
+                } else if !doc.is_null() {
                     eprintln!(
                         "helm-x: warning: {shown}: document {n} has no apiVersion/kind; skipped"
                     );
@@ -60,12 +60,10 @@ pub fn load(input: &Path) -> Result<Vec<Document>> {
                 continue;
             }
             // Items are documents of this file with no text of their own: they emit their value
-            // (`put_value(.., true)`) rather than copying the list's text.
-            let blank = blank_document(&file)?;
+            // rather than copying the list's text.
             let list_kind = doc.kind().to_string();
-            for (j, value) in take_items(doc).into_iter().enumerate() {
-                let mut item = blank.clone();
-                item.put_value(value, true);
+            for (j, value) in take_items(doc)?.into_iter().enumerate() {
+                let item = Document::from_value(file.clone(), value);
                 if item.is_object() {
                     docs.push(item);
                 } else {
@@ -81,26 +79,21 @@ pub fn load(input: &Path) -> Result<Vec<Document>> {
     Ok(docs)
 }
 
-fn blank_document(file: &str) -> Result<Document> {
-    let mut docs = Document::parse_stream("{}\n", "a list item", |_| file.to_string())?;
-    docs.pop().context("internal error: no blank document")
-}
-
 /// Whether `doc` is a list of objects as kubectl reads one: a kind ending in `List` (`v1 List`,
 /// `ConfigMapList`, …) with an `items` sequence.
-fn is_list(doc: &Document) -> bool {
-    doc.kind().ends_with("List") && doc.value()["items"].is_array()
+fn is_list(doc: &Document) -> Result<bool> {
+    Ok(doc.kind().ends_with("List") && doc.value()?["items"].is_array())
 }
 
 /// The `items` of a list document. An item with neither `apiVersion` nor `kind` gets the list's
 /// `apiVersion` and its kind without `List`, as kubectl fills in the items of a typed list
 /// (`ConfigMapList`); the items of a `v1 List` must name their own.
-fn take_items(mut list: Document) -> Vec<Value> {
-    let Value::Object(mut map) = list.take_value() else {
-        return Vec::new();
+fn take_items(mut list: Document) -> Result<Vec<Value>> {
+    let Value::Object(mut map) = list.take_value()? else {
+        return Ok(Vec::new());
     };
     let Some(Value::Array(mut items)) = map.remove("items") else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let api_version = map.get("apiVersion").cloned().unwrap_or_default();
     let kind = map
@@ -121,7 +114,7 @@ fn take_items(mut list: Document) -> Vec<Value> {
             *fields = typed;
         }
     }
-    items
+    Ok(items)
 }
 
 #[cfg(test)]

@@ -10,18 +10,7 @@ use super::redact::Redact;
 use super::spec::{Patch, PatchBody, PatchOptions, Target};
 use super::target::{ResId, Scope, closest};
 use super::{SchemaRegistry, SmpMode, is_delete_patch, strategic_merge};
-
-/// A rendered document being patched.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Object {
-    /// The parsed document.
-    pub value: serde_json::Value,
-    /// Set only when a patch changed the value, so the caller can emit untouched documents
-    /// byte-for-byte.
-    pub modified: bool,
-    /// The caller's index of the source document; carried through deletions.
-    pub origin: usize,
-}
+use crate::stream::Document;
 
 /// Settings that affect matching and merging.
 #[derive(Clone, Copy, Debug)]
@@ -37,23 +26,38 @@ pub struct PatchContext<'a> {
     pub crds: &'a [Value],
 }
 
-/// Applies every patch in order; removes objects deleted by `$patch: delete`; returns warnings.
+/// Applies every patch in order to the documents of a stream; removes objects deleted by
+/// `$patch: delete`; returns warnings. Only the documents a patch targets (and those a label or
+/// annotation selector has to look into) are parsed; the others keep their text untouched.
 pub fn apply_patches(
-    objects: &mut Vec<Object>,
+    documents: &mut Vec<Document>,
     patches: &[Patch],
     ctx: &PatchContext,
 ) -> anyhow::Result<Vec<String>> {
+    let (warnings, alive) = patch_stream(documents, patches, ctx)?;
+    let mut alive = alive.into_iter();
+    documents.retain(|_| alive.next().unwrap_or(true));
+    Ok(warnings)
+}
+
+/// [`apply_patches`] without removing deleted documents: also says, per document, whether it is
+/// still alive.
+pub(super) fn patch_stream(
+    documents: &mut [Document],
+    patches: &[Patch],
+    ctx: &PatchContext,
+) -> anyhow::Result<(Vec<String>, Vec<bool>)> {
     let mut warnings = Vec::new();
-    let registry = register_crds(objects, ctx.crds, &mut warnings);
+    let registry = register_crds(documents, ctx.crds, &mut warnings)?;
     let scope = Scope::new(ctx.release_namespace, &registry);
-    let mut index = Index::new(objects, &scope);
+    let mut index = Index::new(documents, &scope);
     for patch in patches {
-        let hits = index.find(&patch.target, objects, &scope);
+        let hits = index.find(&patch.target, documents, &scope)?;
         if hits.is_empty() {
             let message = format!(
                 "{}: {}",
                 patch.origin,
-                index.no_match(&patch.target, objects, &scope)
+                index.no_match(&patch.target, documents, &scope)?
             );
             if ctx.allow_missing_targets {
                 warnings.push(message);
@@ -62,41 +66,43 @@ pub fn apply_patches(
             bail!(message);
         }
         for pos in hits {
-            let outcome = apply_one(&mut objects[pos], patch, &registry, ctx.mode)
+            let outcome = apply_one(&mut documents[pos], patch, &registry, ctx.mode)
                 .map_err(|e| anyhow!("{}: {}: {e}", patch.origin, index.current(pos)))?;
             match outcome {
                 Outcome::Unchanged => {}
-                Outcome::Changed => index.refresh(pos, &objects[pos].value, &scope),
+                Outcome::Changed => index.refresh(pos, &documents[pos], &scope),
                 Outcome::Deleted => index.delete(pos),
             }
         }
     }
-    let mut alive = index.alive.into_iter();
-    objects.retain(|_| alive.next().unwrap_or(true));
-    Ok(warnings)
+    Ok((warnings, index.alive))
 }
 
 /// CRDs in the render teach the SMP engine their list semantics and give their CRs a scope.
 fn register_crds(
-    objects: &[Object],
+    documents: &[Document],
     extra: &[Value],
     warnings: &mut Vec<String>,
-) -> SchemaRegistry {
+) -> anyhow::Result<SchemaRegistry> {
     let mut registry = SchemaRegistry::builtin();
-    let is_crd = |v: &Value| {
-        v.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
-            && v.get("apiVersion")
-                .and_then(Value::as_str)
-                .is_some_and(|a| a.starts_with("apiextensions.k8s.io/"))
-    };
-    let crds = extra.iter().chain(objects.iter().map(|o| &o.value));
-    for crd in crds.filter(|v| is_crd(v)) {
+    let mut crds: Vec<&Value> = extra.iter().filter(|v| is_crd(v)).collect();
+    for doc in documents.iter().filter(|d| d.is_crd()) {
+        crds.push(doc.value()?);
+    }
+    for crd in crds {
         if let Err(e) = registry.add_crd(crd) {
             let id = ResId::of(crd);
             warnings.push(format!("{id}: schema not used for patching: {e}"));
         }
     }
-    registry
+    Ok(registry)
+}
+
+fn is_crd(v: &Value) -> bool {
+    v.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+        && v.get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|a| a.starts_with("apiextensions.k8s.io/"))
 }
 
 enum Outcome {
@@ -125,41 +131,32 @@ fn describe(error: &impl Redact, secret: bool) -> String {
 }
 
 fn apply_one(
-    object: &mut Object,
+    doc: &mut Document,
     patch: &Patch,
     registry: &SchemaRegistry,
     mode: SmpMode,
 ) -> Result<Outcome, String> {
-    let secret = is_secret(&object.value)
-        || matches!(&patch.body, PatchBody::Strategic(smp) if is_secret(smp));
+    let value = doc.value().map_err(|e| format!("{e:#}"))?;
+    let secret =
+        is_secret(value) || matches!(&patch.body, PatchBody::Strategic(smp) if is_secret(smp));
     let new = match &patch.body {
         PatchBody::Strategic(smp) => {
             if is_delete_patch(smp) {
                 return Ok(Outcome::Deleted);
             }
-            let field = |name: &str| {
-                object
-                    .value
-                    .get(name)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-            };
-            let schema = registry.lookup(field("apiVersion"), field("kind"));
-            let mut new = strategic_merge(&object.value, smp, schema, mode)
-                .map_err(|e| describe(&e, secret))?;
-            restore_identity(&mut new, &object.value, patch.options);
+            let schema = registry.lookup(doc.api_version(), doc.kind());
+            let mut new =
+                strategic_merge(value, smp, schema, mode).map_err(|e| describe(&e, secret))?;
+            restore_identity(&mut new, value, patch.options);
             new
         }
-        PatchBody::Json6902(ops) => ops
-            .patched(&object.value)
-            .map_err(|e| describe(&e, secret))?,
+        PatchBody::Json6902(ops) => ops.patched(value).map_err(|e| describe(&e, secret))?,
     };
-    check_identity(&object.value, &new)?;
-    if new == object.value {
+    check_identity(value, &new)?;
+    if &new == value {
         return Ok(Outcome::Unchanged);
     }
-    object.value = new;
-    object.modified = true;
+    doc.set_value(new);
     Ok(Outcome::Changed)
 }
 
@@ -248,16 +245,16 @@ struct Index {
 }
 
 impl Index {
-    fn new(objects: &[Object], scope: &Scope<'_>) -> Self {
+    fn new(documents: &[Document], scope: &Scope<'_>) -> Self {
         let mut index = Self {
-            ids: Vec::with_capacity(objects.len()),
-            alive: vec![true; objects.len()],
+            ids: Vec::with_capacity(documents.len()),
+            alive: vec![true; documents.len()],
             by_kind_name: HashMap::new(),
         };
-        for (pos, object) in objects.iter().enumerate() {
-            let id = ResId::of(&object.value);
+        for (pos, doc) in documents.iter().enumerate() {
+            let id = ResId::of_document(doc);
             // Documents that are not Kubernetes objects are never targets.
-            let targetable = object.value.is_object() && !id.kind.is_empty();
+            let targetable = doc.is_object();
             index.ids.push(if targetable {
                 vec![scope.normalize(id)]
             } else {
@@ -301,8 +298,14 @@ impl Index {
         self.ids[pos].last().cloned().unwrap_or_default()
     }
 
-    /// Alive positions matching `target`, ascending.
-    fn find(&self, target: &Target, objects: &[Object], scope: &Scope<'_>) -> Vec<usize> {
+    /// Alive positions matching `target`, ascending. A label or annotation selector parses the
+    /// candidates the identity fields leave (on both cores).
+    fn find(
+        &self,
+        target: &Target,
+        documents: &[Document],
+        scope: &Scope<'_>,
+    ) -> anyhow::Result<Vec<usize>> {
         let mut hits: Vec<usize> = match target {
             Target::Identity(raw) => {
                 let want = scope.normalize(raw.clone());
@@ -313,25 +316,32 @@ impl Index {
                     .collect()
             }
             Target::Selector(selector) => {
-                let selected =
-                    |&p: &usize| self.alive[p] && selector.matches(&self.ids[p], &objects[p].value);
-                match selector.literal_kind_name() {
-                    Some((kind, name)) => self
-                        .bucket(kind, name)
-                        .iter()
-                        .copied()
-                        .filter(selected)
-                        .collect(),
-                    None => (0..objects.len()).filter(selected).collect(),
+                let candidates: Vec<usize> = match selector.literal_kind_name() {
+                    Some((kind, name)) => self.bucket(kind, name).to_vec(),
+                    None => (0..documents.len()).collect(),
+                };
+                let by_id: Vec<usize> = candidates
+                    .into_iter()
+                    .filter(|&p| self.alive[p] && selector.matches_id(&self.ids[p]))
+                    .collect();
+                if selector.reads_metadata() {
+                    Document::parse_all(by_id.iter().map(|&p| &documents[p]))?;
                 }
+                let mut hits = Vec::with_capacity(by_id.len());
+                for p in by_id {
+                    if selector.matches(&self.ids[p], documents[p].value()?) {
+                        hits.push(p);
+                    }
+                }
+                hits
             }
         };
         hits.sort_unstable();
-        hits
+        Ok(hits)
     }
 
-    fn refresh(&mut self, pos: usize, value: &Value, scope: &Scope<'_>) {
-        let id = scope.normalize(ResId::of(value));
+    fn refresh(&mut self, pos: usize, doc: &Document, scope: &Scope<'_>) {
+        let id = scope.normalize(ResId::of_document(doc));
         if self.ids[pos].last() != Some(&id) {
             self.ids[pos].push(id);
             self.insert_keys(pos);
@@ -343,7 +353,12 @@ impl Index {
     }
 
     /// "No match" with the closest candidates; only runs on the error path, so it may scan.
-    fn no_match(&self, target: &Target, objects: &[Object], scope: &Scope<'_>) -> String {
+    fn no_match(
+        &self,
+        target: &Target,
+        documents: &[Document],
+        scope: &Scope<'_>,
+    ) -> anyhow::Result<String> {
         let live = || (0..self.ids.len()).filter(|&p| self.alive[p]);
         let (wanted, near) = match target {
             Target::Identity(raw) => {
@@ -359,31 +374,31 @@ impl Index {
                 (want.to_string(), near)
             }
             Target::Selector(selector) => {
-                let near = closest(
-                    live().filter_map(|p| {
-                        let id = self.ids[p].last()?;
-                        Some((id, selector.mismatches(&self.ids[p], &objects[p].value)))
-                    }),
-                    &selector.spec().name,
-                    5,
-                );
+                let mut candidates = Vec::new();
+                for p in live() {
+                    if let Some(id) = self.ids[p].last() {
+                        let value = documents[p].value()?;
+                        candidates.push((id, selector.mismatches(&self.ids[p], value)));
+                    }
+                }
+                let near = closest(candidates.into_iter(), &selector.spec().name, 5);
                 (selector.to_string(), near)
             }
         };
         let count = live().count();
         if near.is_empty() {
-            return format!(
+            return Ok(format!(
                 "no object matches {wanted} (none of the {count} rendered objects is close)"
-            );
+            ));
         }
         let list: Vec<String> = near
             .iter()
             .map(|(id, why)| format!("\n  - {id} ({why})"))
             .collect();
-        format!(
+        Ok(format!(
             "no object matches {wanted}; closest candidates:{}",
             list.concat()
-        )
+        ))
     }
 }
 
@@ -394,17 +409,11 @@ pub(crate) mod tests {
     use crate::testutil::TempDir;
     use serde_json::json;
 
-    pub(crate) fn objects(yaml: &str) -> Vec<Object> {
-        crate::stream::load_all(yaml)
+    pub(crate) fn objects(yaml: &str) -> Vec<Document> {
+        Document::parse_stream(yaml, "test", |_| String::new())
             .expect("test YAML")
             .into_iter()
-            .filter(|v| !v.is_null())
-            .enumerate()
-            .map(|(origin, value)| Object {
-                value,
-                modified: false,
-                origin,
-            })
+            .filter(|d| !d.is_null())
             .collect()
     }
 
@@ -418,7 +427,7 @@ pub(crate) mod tests {
     /// Writes each `(flag, text)` as `p<N>.yaml` and applies them in order; errors come back
     /// with the temp dir shown as `.`.
     fn run(
-        objs: &mut Vec<Object>,
+        objs: &mut Vec<Document>,
         sources: &[(char, &str)],
         ctx: &PatchContext,
     ) -> Result<Vec<String>, String> {
@@ -479,9 +488,11 @@ metadata: {name: migrate, annotations: {helm.sh/hook: pre-install}}
 spec: {backoffLimit: 1}
 "#;
 
-    fn get<'a>(objs: &'a [Object], kind: &str, name: &str) -> &'a Object {
+    fn get<'a>(objs: &'a [Document], kind: &str, name: &str) -> &'a Document {
         objs.iter()
-            .find(|o| o.value["kind"] == kind && o.value["metadata"]["name"] == name)
+            .find(|o| {
+                o.value().unwrap()["kind"] == kind && o.value().unwrap()["metadata"]["name"] == name
+            })
             .unwrap_or_else(|| panic!("no {kind} {name}"))
     }
 
@@ -491,7 +502,7 @@ spec: {backoffLimit: 1}
         let smp = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: rel}\nspec: {replicas: 2}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {paused: true}\n";
         run(&mut objs, &[('s', smp)], &CTX).expect("applies");
         assert_eq!(
-            get(&objs, "Deployment", "web").value["spec"],
+            get(&objs, "Deployment", "web").value().unwrap()["spec"],
             json!({"replicas": 2, "paused": true})
         );
         let wrong =
@@ -512,14 +523,14 @@ spec: {backoffLimit: 1}
         let smp = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader, namespace: whatever}\nrules: [{verbs: [get]}]\n---\napiVersion: cert.io/v1\nkind: ClusterIssuer\nmetadata: {name: letsencrypt, namespace: prod}\nspec: {acme: {email: x@y.z}}\n";
         run(&mut objs, &[('s', smp)], &CTX).expect("applies");
         let role = get(&objs, "ClusterRole", "reader");
-        assert_eq!(role.value["rules"], json!([{"verbs": ["get"]}]));
+        assert_eq!(role.value().unwrap()["rules"], json!([{"verbs": ["get"]}]));
         assert_eq!(
-            role.value["metadata"].get("namespace"),
+            role.value().unwrap()["metadata"].get("namespace"),
             None,
             "namespace restored"
         );
         assert_eq!(
-            get(&objs, "ClusterIssuer", "letsencrypt").value["spec"]["acme"]["email"],
+            get(&objs, "ClusterIssuer", "letsencrypt").value().unwrap()["spec"]["acme"]["email"],
             "x@y.z"
         );
     }
@@ -530,11 +541,13 @@ spec: {backoffLimit: 1}
         let k = "- patch: '[{op: replace, path: /spec/backoffLimit, value: 4}]'\n  target: {kind: Job, name: migrate}\n- patch: '[{op: add, path: /metadata/labels, value: {x: z}}]'\n  target: {kind: CustomResourceDefinition}\n";
         run(&mut objs, &[('k', k)], &CTX).expect("applies");
         assert_eq!(
-            get(&objs, "Job", "migrate").value["spec"]["backoffLimit"],
+            get(&objs, "Job", "migrate").value().unwrap()["spec"]["backoffLimit"],
             4
         );
         assert_eq!(
-            get(&objs, "CustomResourceDefinition", "issuers.cert.io").value["metadata"]["labels"]["x"],
+            get(&objs, "CustomResourceDefinition", "issuers.cert.io")
+                .value()
+                .unwrap()["metadata"]["labels"]["x"],
             "z"
         );
     }
@@ -585,8 +598,15 @@ spec: {backoffLimit: 1}
         run(&mut objs, &[('s', del)], &CTX).expect("applies");
         assert_eq!(objs.len(), 6);
         assert_eq!(
-            objs.iter().map(|o| o.origin).collect::<Vec<_>>(),
-            [0, 1, 3, 4, 5, 6]
+            objs.iter().map(|o| o.name()).collect::<Vec<_>>(),
+            [
+                "web",
+                "api",
+                "reader",
+                "issuers.cert.io",
+                "letsencrypt",
+                "migrate"
+            ]
         );
         let mut objs = objects(RENDER);
         let again = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: prod}\ndata: {a: x}\n";
@@ -599,7 +619,10 @@ spec: {backoffLimit: 1}
         let by_selector =
             "patch: '{kind: Deployment, $patch: delete}'\ntarget: {kind: Deployment}\n";
         run(&mut objs, &[('k', by_selector)], &CTX).expect("applies");
-        assert!(objs.iter().all(|o| o.value["kind"] != "Deployment"));
+        assert!(
+            objs.iter()
+                .all(|o| o.value().unwrap()["kind"] != "Deployment")
+        );
     }
 
     #[test]
@@ -610,11 +633,17 @@ spec: {backoffLimit: 1}
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 6}\n";
         let k = "patch: '[{op: test, path: /spec/replicas, value: 6}, {op: replace, path: /spec/replicas, value: 7}]'\ntarget: {name: web}\n";
         run(&mut objs, &[('j', j), ('s', s), ('k', k)], &CTX).expect("applies");
-        assert_eq!(get(&objs, "Deployment", "web").value["spec"]["replicas"], 7);
+        assert_eq!(
+            get(&objs, "Deployment", "web").value().unwrap()["spec"]["replicas"],
+            7
+        );
         let mut objs = objects(RENDER);
         let err = run(&mut objs, &[('s', s), ('k', k), ('j', j)], &CTX);
         assert!(err.is_ok());
-        assert_eq!(get(&objs, "Deployment", "web").value["spec"]["replicas"], 5);
+        assert_eq!(
+            get(&objs, "Deployment", "web").value().unwrap()["spec"]["replicas"],
+            5
+        );
     }
 
     #[test]
@@ -624,7 +653,7 @@ spec: {backoffLimit: 1}
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 1}\n";
         let other = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: prod}\nspec: {replicas: 2}\n";
         run(&mut objs, &[('s', same), ('s', other)], &CTX).expect("applies");
-        let flags: Vec<bool> = objs.iter().map(|o| o.modified).collect();
+        let flags: Vec<bool> = objs.iter().map(|o| o.is_modified()).collect();
         assert_eq!(flags, [false, true, false, false, false, false, false]);
     }
 
@@ -633,8 +662,9 @@ spec: {backoffLimit: 1}
         let mut objs = objects(RENDER);
         let k = "- patch: '[{op: add, path: /metadata/labels/sel, value: x}]'\n  target: {kind: Deployment, labelSelector: 'app in (web,api)'}\n- patch: '[{op: add, path: /spec/inRel, value: x}]'\n  target: {namespace: rel}\n- patch: '[{op: add, path: /metadata/labels/owner, value: x}]'\n  target: {annotationSelector: owner=team-a}\n";
         run(&mut objs, &[('k', k)], &CTX).expect("applies");
-        let labels =
-            |name: &str| get(&objs, "Deployment", name).value["metadata"]["labels"].clone();
+        let labels = |name: &str| {
+            get(&objs, "Deployment", name).value().unwrap()["metadata"]["labels"].clone()
+        };
         assert_eq!(labels("web"), json!({"app": "web", "sel": "x"}));
         assert_eq!(
             labels("api"),
@@ -642,8 +672,8 @@ spec: {backoffLimit: 1}
         );
         let in_rel: Vec<&str> = objs
             .iter()
-            .filter(|o| o.value["spec"].get("inRel").is_some())
-            .filter_map(|o| o.value["metadata"]["name"].as_str())
+            .filter(|o| o.value().unwrap()["spec"].get("inRel").is_some())
+            .filter_map(|o| o.value().unwrap()["metadata"]["name"].as_str())
             .collect();
         assert_eq!(in_rel, ["web", "migrate"]);
     }
@@ -654,8 +684,8 @@ spec: {backoffLimit: 1}
         let k = "patch: '{kind: Anything, metadata: {name: other, namespace: elsewhere}, spec: {replicas: 9}}'\ntarget: {kind: Deployment, name: web}\n";
         run(&mut objs, &[('k', k)], &CTX).expect("applies");
         let web = get(&objs, "Deployment", "web");
-        assert_eq!(web.value["spec"]["replicas"], 9);
-        assert_eq!(web.value["metadata"].get("namespace"), None);
+        assert_eq!(web.value().unwrap()["spec"]["replicas"], 9);
+        assert_eq!(web.value().unwrap()["metadata"].get("namespace"), None);
         let mut objs = objects(RENDER);
         let rename = "patch: '{kind: StatefulSet, metadata: {name: web-v2}}'\ntarget: {kind: Deployment, name: web}\noptions: {allowNameChange: true, allowKindChange: true}\n";
         // Old and new names both keep matching (kustomize matches previous ids too).
@@ -669,10 +699,13 @@ spec: {backoffLimit: 1}
         .expect("applies");
         let renamed = get(&objs, "StatefulSet", "web-v2");
         assert_eq!(
-            renamed.value["spec"],
+            renamed.value().unwrap()["spec"],
             json!({"replicas": 3, "paused": true})
         );
-        assert!(objs.iter().all(|o| o.value["metadata"]["name"] != "web"));
+        assert!(
+            objs.iter()
+                .all(|o| o.value().unwrap()["metadata"]["name"] != "web")
+        );
     }
 
     #[test]
@@ -832,26 +865,24 @@ data: {a: "1"}
         let mut objs = objects(&twice);
         let s = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: prod}\ndata: {b: x}\n";
         run(&mut objs, &[('s', s)], &CTX).expect("applies");
-        let patched = objs.iter().filter(|o| o.value["data"]["b"] == "x").count();
+        let patched = objs
+            .iter()
+            .filter(|o| o.value().unwrap()["data"]["b"] == "x")
+            .count();
         assert_eq!(patched, 2);
     }
 
     #[test]
     fn documents_without_kind_are_never_targets() {
         let mut objs = objects(RENDER);
-        objs.push(Object {
-            value: Value::Null,
-            modified: false,
-            origin: 7,
-        });
-        objs.push(Object {
-            value: json!({"metadata": {"name": "no-kind"}}),
-            modified: false,
-            origin: 8,
-        });
+        objs.push(Document::from_value(String::new(), Value::Null));
+        objs.extend(objects("metadata: {name: no-kind}\n"));
         let everything = "patch: '[{op: add, path: /metadata/touched, value: true}]'\ntarget: {}\n";
         run(&mut objs, &[('k', everything)], &CTX).expect("applies");
-        let touched: Vec<bool> = objs.iter().map(|o| o.modified).collect();
+        let touched: Vec<bool> = objs
+            .iter()
+            .map(|o| o.value().unwrap().pointer("/metadata/touched").is_some())
+            .collect();
         assert_eq!(
             touched,
             [true, true, true, true, true, true, true, false, false]
@@ -861,18 +892,17 @@ data: {a: "1"}
     /// 10,000 objects and 1,000 exact-identity SMPs; prints the time (measure with --release).
     #[test]
     fn ten_thousand_objects_take_a_thousand_exact_patches() {
-        let mut objs: Vec<Object> = (0..10_000)
-            .map(|i| Object {
-                value: json!({
+        let stream: String = (0..10_000)
+            .map(|i| {
+                crate::stream::emit(&json!({
                     "apiVersion": "apps/v1", "kind": "Deployment",
                     "metadata": {"name": format!("app-{i}"), "namespace": format!("ns-{}", i % 10),
                                  "labels": {"app": format!("app-{i}")}},
                     "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}
-                }),
-                modified: false,
-                origin: i,
+                })) + "---\n"
             })
             .collect();
+        let mut objs = objects(&stream);
         let dir = TempDir::new("perf");
         let mut text = String::new();
         for i in (0..10_000).step_by(10) {
@@ -886,6 +916,6 @@ data: {a: "1"}
         assert_eq!(patches.len(), 1_000);
         let warnings = apply_patches(&mut objs, &patches, &CTX).expect("applies");
         assert!(warnings.is_empty());
-        assert_eq!(objs.iter().filter(|o| o.modified).count(), 1_000);
+        assert_eq!(objs.iter().filter(|o| o.is_modified()).count(), 1_000);
     }
 }

@@ -8,8 +8,9 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use super::SmpMode;
-use super::apply::{Object, PatchContext, apply_patches};
+use super::apply::{PatchContext, apply_patches};
 use super::spec::{PatchSource, load_patches};
+use crate::stream::Document;
 use crate::testutil::TempDir;
 
 fn kubectl() -> PathBuf {
@@ -193,14 +194,9 @@ fn by_identity(values: impl IntoIterator<Item = Value>) -> BTreeMap<String, Valu
 
 /// Our result: objects by identity, or the error text.
 fn ours(dir: &TempDir, objects: &[Value]) -> Result<BTreeMap<String, Value>, String> {
-    let mut objs: Vec<Object> = objects
+    let mut objs: Vec<Document> = objects
         .iter()
-        .enumerate()
-        .map(|(origin, v)| Object {
-            value: v.clone(),
-            modified: false,
-            origin,
-        })
+        .map(|v| Document::from_value(String::new(), v.clone()))
         .collect();
     let patches = load_patches(&[PatchSource::Kustomize(dir.path().join("patches.yaml"))])
         .map_err(|e| format!("{e:#}"))?;
@@ -212,7 +208,11 @@ fn ours(dir: &TempDir, objects: &[Value]) -> Result<BTreeMap<String, Value>, Str
         crds: &[],
     };
     apply_patches(&mut objs, &patches, &ctx).map_err(|e| format!("{e:#}"))?;
-    Ok(by_identity(objs.into_iter().map(|o| o.value)))
+    let values: Vec<Value> = objs
+        .iter_mut()
+        .map(|o| o.take_value().map_err(|e| format!("{e:#}")))
+        .collect::<Result<_, _>>()?;
+    Ok(by_identity(values))
 }
 
 fn theirs(dir: &TempDir) -> Result<BTreeMap<String, Value>, String> {

@@ -30,7 +30,7 @@ pub mod threeway;
 #[cfg(test)]
 mod kustomize_oracle_tests;
 
-pub use apply::{Object, PatchContext, apply_patches};
+pub use apply::{PatchContext, apply_patches};
 pub use kustomize_smp::{KustomizeOptions, kustomize_merge};
 pub use schema::{CrdError, SchemaRegistry, TypeSchema};
 pub use smp_common::{SmpError, SmpMode, is_delete_patch};
@@ -53,44 +53,20 @@ pub struct Patched {
 }
 
 /// Loads the patch files and applies them, in order, to a stream of documents. Documents no patch
-/// changed keep their original text; deleted ones leave the stream.
+/// changed keep their original text (and are never parsed unless a selector had to look into
+/// them); deleted ones leave the stream.
 pub fn apply_documents(
-    documents: Vec<Document>,
+    mut documents: Vec<Document>,
     sources: &[PatchSource],
     ctx: &PatchContext,
 ) -> Result<Patched> {
     let patches = spec::load_patches_for(sources, ctx.mode)?;
-    let mut slots: Vec<Option<Document>> = documents.into_iter().map(Some).collect();
-    let mut objects: Vec<Object> = slots
-        .iter_mut()
-        .enumerate()
-        .filter_map(|(origin, slot)| {
-            let doc = slot.as_mut()?;
-            doc.is_object().then(|| Object {
-                value: doc.take_value(),
-                modified: false,
-                origin,
-            })
-        })
-        .collect();
-    let taken: Vec<usize> = objects.iter().map(|o| o.origin).collect();
-    let warnings = apply_patches(&mut objects, &patches, ctx)?;
-    let mut kept = vec![false; slots.len()];
-    for object in objects {
-        kept[object.origin] = true;
-        if let Some(doc) = slots[object.origin].as_mut() {
-            doc.put_value(object.value, object.modified);
-        }
-    }
-    for origin in taken {
-        if !kept[origin] {
-            slots[origin] = None;
-        }
-    }
-    let (origins, documents) = slots
+    let (warnings, alive) = apply::patch_stream(&mut documents, &patches, ctx)?;
+    let mut alive = alive.into_iter();
+    let (origins, documents) = documents
         .into_iter()
         .enumerate()
-        .filter_map(|(i, slot)| slot.map(|d| (i, d)))
+        .filter(|_| alive.next().unwrap_or(true))
         .unzip();
     Ok(Patched {
         documents,

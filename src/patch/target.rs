@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::SchemaRegistry;
+use crate::stream::Document;
 
 /// Group/version/kind + name + namespace of an object.
 ///
@@ -45,6 +46,18 @@ impl ResId {
             kind: text("/kind"),
             name: text("/metadata/name"),
             namespace: text("/metadata/namespace"),
+        }
+    }
+
+    /// The identity a document's scan (or parse) cached, without parsing it.
+    pub fn of_document(doc: &Document) -> Self {
+        let (group, version) = split_api_version(doc.api_version());
+        Self {
+            group,
+            version,
+            kind: doc.kind().to_string(),
+            name: doc.name().to_string(),
+            namespace: doc.namespace().to_string(),
         }
     }
 
@@ -248,6 +261,28 @@ impl Selector {
         let name = self.spec.name.as_str();
         let literal = !name.is_empty() && regex::escape(name) == name;
         (literal && !self.spec.kind.is_empty()).then_some((self.spec.kind.as_str(), name))
+    }
+
+    /// Whether the selector looks into labels or annotations, so candidates must be parsed.
+    pub fn reads_metadata(&self) -> bool {
+        self.labels.is_some() || self.annotations.is_some()
+    }
+
+    /// The part of [`Selector::matches`] that needs only identities.
+    pub fn matches_id(&self, ids: &[ResId]) -> bool {
+        let Some(cur) = ids.last() else {
+            return false;
+        };
+        let gvk = |want: &str, have: &str| want.is_empty() || want == have;
+        let any_id = |re: &Option<Regex>, field: fn(&ResId) -> &str| {
+            re.as_ref()
+                .is_none_or(|re| ids.iter().any(|id| re.is_match(field(id))))
+        };
+        gvk(&self.spec.group, &cur.group)
+            && gvk(&self.spec.version, &cur.version)
+            && gvk(&self.spec.kind, &cur.kind)
+            && any_id(&self.name, |id| &id.name)
+            && any_id(&self.namespace, |id| &id.namespace)
     }
 
     /// kustomize semantics: GVK and labels on the current object; name and namespace on any id
