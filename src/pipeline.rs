@@ -18,11 +18,8 @@ use crate::helm::postrender::{self, Chained, Hookup};
 use crate::helm::{HelmArgs, Reuse, Run, Verb};
 use crate::input::{self, Source, archive, chart, kustomize, manifests, walk};
 use crate::invocation::{Invocation, Target};
-use crate::patch;
-use crate::stream::Document;
-
-/// Annotation that keeps CRDs (and every custom resource with them) alive through `helm uninstall`.
-const KEEP: (&str, &str) = ("helm.sh/resource-policy", "keep");
+use crate::stream::{Document, Stream};
+use crate::{filter, patch};
 
 /// A chart ready for the final helm run.
 #[derive(Debug)]
@@ -228,10 +225,8 @@ pub struct Objects {
     workdir: WorkDir,
     /// Chart.yaml of the temporary chart.
     pub metadata: Map<String, Value>,
-    /// The objects, each with its chart file.
-    pub documents: Vec<Document>,
-    /// Rendered release notes.
-    pub notes: Option<String>,
+    /// The objects, each with its chart file, and the rendered release notes.
+    pub stream: Stream,
     /// The user's flags as the final run gets them (pre-rendered values may replace reuse flags).
     pub args: HelmArgs,
     /// Whether the source is a chart that helm rendered.
@@ -254,14 +249,13 @@ impl Objects {
             .with_context(|| format!("cannot create {}", chart_dir.display()))?;
         TempChart {
             metadata: self.metadata,
-            documents: &self.documents,
-            notes: self.notes.as_deref(),
+            stream: &self.stream,
         }
         .write(&chart_dir)?;
         let crds = if self.rendered_by_helm {
             Vec::new()
         } else {
-            let crds = self.documents.iter().filter(|d| d.is_crd());
+            let crds = self.stream.crds();
             crds.map(|d| d.value().cloned()).collect::<Result<_>>()?
         };
         Ok(Prepared {
@@ -281,7 +275,7 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
     let helm = inv.helm()?;
     let workdir = WorkDir::create(inv.keep_workdir(target))?;
     let mut args = inv.helm_args.clone();
-    let (metadata, documents, notes) = match source {
+    let (metadata, mut stream) = match source {
         Source::ChartDir(_) | Source::ChartArchive(_) | Source::ChartRef(_) => {
             let dir = chart::materialize(
                 source,
@@ -303,32 +297,27 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
                 render_args.extend(cluster_render_args(inv, target, verb)?);
             }
             let rendered = chart::render(helm, &dir, &target.release, &render_args)?;
-            (rendered.metadata, rendered.documents, rendered.notes)
+            (rendered.metadata, rendered.stream)
         }
         Source::Kustomization(dir) => (
             generated_metadata(dir, "kustomization", target, &inv.helm_args),
             kustomize::build(dir, &target.kustomize_build_args, helm)?,
-            None,
         ),
         Source::Manifests(path) => (
             generated_metadata(path, "manifests", target, &inv.helm_args),
             manifests::load(path)?,
-            None,
         ),
     };
-    let mut documents = patch_objects(inv, target, documents, &[])?;
-    force_namespace(inv, target, verb, &mut documents, &[])?;
+    patch_objects(inv, target, &mut stream, &[])?;
+    force_namespace(inv, target, verb, &mut stream, &[])?;
     if !source.is_chart() {
-        for doc in documents.iter_mut().filter(|d| d.is_crd()) {
-            doc.set_annotation(KEEP.0, KEEP.1)?;
-        }
-        crate::chart::safe_file_names(&mut documents);
+        filter::crds::keep(&mut stream)?;
+        crate::chart::safe_file_names(&mut stream);
     }
     Ok(Objects {
         workdir,
         metadata,
-        documents,
-        notes,
+        stream,
         args,
         rendered_by_helm: source.is_chart(),
     })
@@ -338,18 +327,18 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
 pub fn patch_objects(
     inv: &Invocation,
     target: &Target,
-    documents: Vec<Document>,
+    stream: &mut Stream,
     crds: &[Value],
-) -> Result<Vec<Document>> {
+) -> Result<()> {
     if target.patches.is_empty() {
-        return Ok(documents);
+        return Ok(());
     }
     let ctx = target.patch_context(&inv.namespace, crds);
-    let patched = patch::apply_documents(documents, &target.patches, &ctx)?;
-    for warning in &patched.warnings {
+    let applied = patch::apply(stream, &target.patches, &ctx)?;
+    for warning in &applied.warnings {
         eprintln!("helm-x: warning: {warning}");
     }
-    Ok(patched.documents)
+    Ok(())
 }
 
 /// Applies `--force-namespace`, if given, with the cluster's scopes where one is reachable (not
@@ -358,12 +347,12 @@ pub fn force_namespace(
     inv: &Invocation,
     target: &Target,
     verb: Verb,
-    documents: &mut [Document],
+    stream: &mut Stream,
     crds: &[Value],
 ) -> Result<()> {
     if let Some(force) = &target.force_namespace {
         let scopes = cluster_scoped(inv, verb)?;
-        crate::filter::namespace::apply(documents, force, crds, &scopes)?;
+        filter::namespace::apply(stream, force, crds, &scopes)?;
     }
     Ok(())
 }
@@ -521,7 +510,7 @@ pub fn render_release(
     target: &Target,
     verb: Verb,
     args: &HelmArgs,
-) -> Result<Vec<Document>> {
+) -> Result<Stream> {
     if verb != Verb::Template && !args.offline() {
         let helm = inv.helm()?;
         let mut argv: Vec<OsString> = vec![
@@ -563,7 +552,7 @@ pub fn template_release(
     target: &Target,
     verb: Verb,
     args: &HelmArgs,
-) -> Result<Vec<Document>> {
+) -> Result<Stream> {
     let workdir;
     let mut args = args.clone();
     let mut argv: Vec<OsString> = vec![
@@ -580,7 +569,7 @@ pub fn template_release(
     }
     argv.extend(args.for_run(Verb::Template, USER_CHART));
     let out = inv.helm()?.capture(&argv)?;
-    Document::parse_stream(&out, "output of helm template", source_of)
+    Stream::parse(&out, "output of helm template", source_of)
 }
 
 fn source_of(raw: &crate::stream::RawDoc) -> String {
@@ -588,7 +577,7 @@ fn source_of(raw: &crate::stream::RawDoc) -> String {
 }
 
 /// The manifests and hooks of a release printed by `helm … -o json`.
-fn release_documents(json: &[u8], verb: Verb) -> Result<Vec<Document>> {
+fn release_documents(json: &[u8], verb: Verb) -> Result<Stream> {
     let release: Value = serde_json::from_slice(json)
         .with_context(|| format!("helm {} --dry-run printed no release JSON", verb.name()))?;
     let manifest = release["manifest"].as_str().unwrap_or_default();
@@ -603,5 +592,5 @@ fn release_documents(json: &[u8], verb: Verb) -> Result<Vec<Document>> {
             |_| path.clone(),
         )?);
     }
-    Ok(documents)
+    Ok(Stream::from(documents))
 }

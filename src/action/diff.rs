@@ -28,7 +28,7 @@ use crate::helm::{Run, Verb};
 use crate::invocation::{Invocation, Target};
 use crate::patch::SchemaRegistry;
 use crate::pipeline;
-use crate::stream::Document;
+use crate::stream::{Document, Stream};
 
 /// helm-diff's `--dry-run` modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,8 +152,8 @@ pub fn run(inv: Invocation, target: &Target, opts: DiffOptions) -> Result<ExitCo
     let Rendered { new, crds } = rendered;
     let mut new = match new {
         NewSide::Text(text) => parse(&text, "the new render")?,
-        NewSide::Documents(documents) => {
-            Object::from_documents(documents, &inv.namespace, options.normalize)
+        NewSide::Stream(stream) => {
+            Object::from_documents(stream.documents, &inv.namespace, options.normalize)
                 .context("the new render")?
         }
     };
@@ -267,10 +267,10 @@ struct Rendered {
     crds: Vec<Value>,
 }
 
-/// The new render: helm's output to read, or the documents helm-x patched itself.
+/// The new render: helm's output to read, or the stream helm-x patched itself.
 enum NewSide {
     Text(String),
-    Documents(Vec<Document>),
+    Stream(Stream),
 }
 
 fn render(
@@ -302,7 +302,7 @@ fn render(
     }
     let template = opts.dry_run == DryRun::Client
         || (!opts.use_upgrade_dry_run && (pins || opts.disable_validation));
-    let documents = if template {
+    let mut stream = if template {
         let verb = if opts.dry_run == DryRun::Client {
             Verb::Template
         } else {
@@ -322,14 +322,14 @@ fn render(
         pipeline::render_release(inv, target, Verb::Upgrade, args)?
     };
     let crds = pipeline::chart_crds(&source, scratch)?;
-    let mut documents = pipeline::patch_objects(inv, target, documents, &crds)?;
-    pipeline::force_namespace(inv, target, Verb::Upgrade, &mut documents, &crds)?;
+    pipeline::patch_objects(inv, target, &mut stream, &crds)?;
+    pipeline::force_namespace(inv, target, Verb::Upgrade, &mut stream, &crds)?;
     if args.include_crds() {
         let crds = crds.iter().cloned();
-        documents.extend(crds.map(|crd| Document::from_value(String::new(), crd)));
+        (stream.documents).extend(crds.map(|crd| Document::from_value(String::new(), crd)));
     }
     Ok(Rendered {
-        new: NewSide::Documents(documents),
+        new: NewSide::Stream(stream),
         crds,
     })
 }
@@ -346,7 +346,8 @@ fn built(inv: &Invocation, target: &Target, source: &crate::input::Source) -> Re
     let objects = pipeline::build(inv, target, Verb::Upgrade, source)?;
     if !inv.helm_args.any_of(HELM_ONLY) {
         let filter = Filter::of(&inv.helm_args);
-        return output::helm_template(objects.chart_name(), &objects.documents, filter);
+        let documents: Vec<&Document> = objects.stream.documents.iter().collect();
+        return output::helm_template(objects.chart_name(), &documents, filter);
     }
     let prepared = objects.write_chart()?;
     let mut argv: Vec<OsString> = vec![

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use crate::filter::namespace;
 use crate::helm::postrender::{Chained, Spec, StreamFormat};
 use crate::patch::{self, PatchContext};
-use crate::stream::Document;
+use crate::stream::{Document, Stream};
 
 /// The annotation by which Helm 4 splits a post-renderer's output back into the chart's files.
 const FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
@@ -50,11 +50,11 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
     std::io::stdin()
         .read_to_string(&mut input)
         .context("cannot read helm's rendered manifests (not UTF-8?)")?;
-    let mut documents = Document::parse_stream(&input, "helm's rendered manifests", |raw| {
+    let mut stream = Stream::parse(&input, "helm's rendered manifests", |raw| {
         raw.source.clone().unwrap_or_default()
     })?;
     if spec.format == StreamFormat::Annotations {
-        for doc in &mut documents {
+        for doc in &mut stream.documents {
             if let Some(file) = doc.annotation(FILENAME) {
                 doc.file = file.to_string();
             }
@@ -67,18 +67,13 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
         allow_missing_targets: job.allow_missing_targets || job.targets_checked,
         crds: &job.crds,
     };
-    let mut patched = patch::apply_documents(documents, &job.patches, &ctx)?;
+    let applied = patch::apply(&mut stream, &job.patches, &ctx)?;
     if let Some(force) = &job.force_namespace {
-        namespace::apply(
-            &mut patched.documents,
-            force,
-            &job.crds,
-            &job.cluster_scoped,
-        )?;
+        namespace::apply(&mut stream, force, &job.crds, &job.cluster_scoped)?;
     }
     if spec.format == StreamFormat::Annotations {
         // A patch that replaced the annotations must not send the object to another file.
-        for doc in &mut patched.documents {
+        for doc in &mut stream.documents {
             if !doc.file.is_empty() && doc.annotation(FILENAME).is_none() {
                 let file = doc.file.clone();
                 doc.set_annotation(FILENAME, &file)?;
@@ -88,9 +83,9 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
     let warnings = if job.targets_checked {
         Vec::new()
     } else {
-        patched.warnings
+        applied.warnings
     };
-    let output = frame(&patched.documents, spec.format);
+    let output = frame(&stream.documents, spec.format);
     let output = match &job.chain {
         Some(chain) => run_chained(chain, &output)?,
         None => output,

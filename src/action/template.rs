@@ -3,9 +3,11 @@
 //! Offline, a patched chart gives the same objects whether helm post-renders it or helm-x patches
 //! one `helm template` render itself (the tests compare both), so helm-x takes the cheaper way:
 //! one helm run, printed in helm's format, bytes of untouched documents kept (Helm 4 re-serialises
-//! whatever a post-renderer returns, and its post-render costs more than the render). Flags whose
-//! effect only helm knows (`--show-only`, `--output-dir`, `--dry-run`, a post-renderer…) and a kept
-//! work dir go through helm: the post-renderer, or `helm template` of the temporary chart.
+//! whatever a post-renderer returns, and its post-render costs more than the render). A
+//! kustomization or manifests dir needs no helm run at all: its temporary chart holds only inert
+//! text, so helm-x prints what `helm template` of it prints, in helm's order. Flags whose effect
+//! only helm knows (`--show-only`, `--output-dir`, `--dry-run`, a post-renderer…) and a kept work
+//! dir go through helm: the post-renderer, or `helm template` of the temporary chart.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -35,9 +37,14 @@ pub fn run(inv: &Invocation, target: &Target) -> Result<ExitCode> {
     }
     pipeline::check_flags(&inv.helm_args, Verb::Template, &[Verb::Template], &source)?;
     let objects = pipeline::build(inv, target, Verb::Template, &source)?;
-    if objects.rendered_by_helm && printable {
+    if printable {
+        let documents = if objects.rendered_by_helm {
+            objects.stream.documents.iter().collect()
+        } else {
+            output::helm_order(objects.chart_name(), &objects.stream.documents)
+        };
         let filter = Filter::of(&inv.helm_args);
-        let text = output::helm_template(objects.chart_name(), &objects.documents, filter)?;
+        let text = output::helm_template(objects.chart_name(), &documents, filter)?;
         let mut stdout = std::io::stdout().lock();
         stdout
             .write_all(text.as_bytes())

@@ -31,15 +31,17 @@ pub fn hooks(
         return Ok(None);
     }
     let args = inv.helm_args.without_post_renderer();
-    let documents = render_release(inv, target, verb, &args)?;
+    let rendered = render_release(inv, target, verb, &args)?;
+    let documents = &rendered.documents;
     if documents.iter().all(|d| d.hook_events().is_empty()) {
         return Ok(None);
     }
     let ctx = target.patch_context(&inv.namespace, crds);
-    let mut patched = patch::apply_documents(documents.clone(), &target.patches, &ctx)?;
-    pipeline::force_namespace(inv, target, verb, &mut patched.documents, crds)?;
+    let mut patched = rendered.clone();
+    let applied = patch::apply(&mut patched, &target.patches, &ctx)?;
+    pipeline::force_namespace(inv, target, verb, &mut patched, crds)?;
     let mut after: Vec<Option<&Document>> = vec![None; documents.len()];
-    for (origin, doc) in patched.origins.iter().zip(&patched.documents) {
+    for (origin, doc) in applied.origins.iter().zip(&patched.documents) {
         after[*origin] = Some(doc);
     }
     let targeted: BTreeSet<&str> = documents
@@ -78,7 +80,7 @@ pub fn hooks(
         write_frozen(&dir, file, &escape_template(&body))?;
     }
     // Only now: without frozen hooks the post-renderer checks the targets and warns itself.
-    for warning in &patched.warnings {
+    for warning in &applied.warnings {
         eprintln!("helm-x: warning: {warning}");
     }
     let files: Vec<&str> = targeted.into_iter().collect();

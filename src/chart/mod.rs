@@ -16,17 +16,16 @@ use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
-use crate::stream::{Document, emit};
+use crate::stream::{Document, Stream, emit};
 
 /// What the temporary chart is made of.
 #[derive(Debug)]
 pub struct TempChart<'a> {
     /// Chart.yaml content; `apiVersion: v2` is enforced and `dependencies` dropped (they are rendered in).
     pub metadata: Map<String, Value>,
-    /// Objects, each written to its own `file`.
-    pub documents: &'a [Document],
-    /// Release notes, already rendered; shown by helm after install.
-    pub notes: Option<&'a str>,
+    /// Objects, each written to its own `file`, and the release notes, already rendered (helm
+    /// shows them after install).
+    pub stream: &'a Stream,
 }
 
 impl TempChart<'_> {
@@ -37,7 +36,7 @@ impl TempChart<'_> {
         meta.remove("dependencies");
         write_file(dir, "Chart.yaml", &emit(&Value::Object(meta)))?;
 
-        let mut files = file_bodies(self.documents, escape_template)?;
+        let mut files = file_bodies(&self.stream.documents, escape_template)?;
         // Helm up to 4.2 trims a rendered template, 4.3 prints it as it is: a template without
         // trailing newlines comes out the same on every version.
         for (file, body) in files.iter_mut() {
@@ -61,7 +60,7 @@ impl TempChart<'_> {
             });
             write_file(dir, &format!("{sub}/Chart.yaml"), &emit(&meta))?;
         }
-        if let Some(notes) = self.notes {
+        if let Some(notes) = &self.stream.notes {
             write_file(dir, "templates/NOTES.txt", &escape_template(notes))?;
         }
         Ok(())
@@ -71,10 +70,10 @@ impl TempChart<'_> {
 /// The content of each chart file, in first-appearance order: its documents joined by `---`, with
 /// `transform` applied to everything outside `crds/` (helm reads crds/ verbatim). A crds/ file loses
 /// the newline `helm template` prints after it, so printing it again gives the chart's bytes.
-pub(crate) fn file_bodies(
-    documents: &[Document],
+pub(crate) fn file_bodies<'a>(
+    documents: impl IntoIterator<Item = &'a Document>,
     transform: impl Fn(&str) -> String,
-) -> Result<IndexMap<&str, String>> {
+) -> Result<IndexMap<&'a str, String>> {
     let mut files: IndexMap<&str, String> = IndexMap::new();
     for doc in documents {
         check_relative(&doc.file)?;
@@ -179,7 +178,8 @@ pub fn sanitize_name(raw: &str) -> String {
 /// templates whose name starts with `_` (helpers) and a control character (a newline, say) would
 /// break the `# Source:` lines of its output. Such names are changed as little as possible
 /// (`_a.yaml` → `x_a.yaml`, control characters → `-`), without colliding with another file.
-pub fn safe_file_names(documents: &mut [Document]) {
+pub fn safe_file_names(stream: &mut Stream) {
+    let documents = &mut stream.documents;
     let mut taken: BTreeSet<String> = documents.iter().map(|d| d.file.clone()).collect();
     let mut renamed: std::collections::HashMap<String, String> = Default::default();
     for doc in documents.iter_mut() {
@@ -292,16 +292,16 @@ mod tests {
             d.file = file.to_string();
             d
         };
-        let mut docs = vec![
+        let mut docs = Stream::from(vec![
             doc("templates/_a.yaml"),
             doc("templates/x_a.yaml"),
             doc("templates/odd\nname.yaml"),
             doc("templates/_a.yaml"),
             doc("templates/sub/_b.yml"),
             doc("templates/fine.yaml"),
-        ];
+        ]);
         safe_file_names(&mut docs);
-        let files: Vec<&str> = docs.iter().map(|d| d.file.as_str()).collect();
+        let files: Vec<&str> = docs.documents.iter().map(|d| d.file.as_str()).collect();
         assert_eq!(
             files,
             [

@@ -421,10 +421,7 @@ fn comment(content: &str) -> &str {
 
 /// The texts two sides are compared by. When an `--ignore` rule removed a field from either side,
 /// both are shown by their normalized YAML, so the removal itself cannot show as a change.
-fn texts<'a>(
-    old: Option<&Compared<'a>>,
-    new: Option<&Compared<'a>>,
-) -> Result<Sides<'a>> {
+fn texts<'a>(old: Option<&Compared<'a>>, new: Option<&Compared<'a>>) -> Result<Sides<'a>> {
     let ignored = old.into_iter().chain(new).any(Compared::ignored);
     let text = |c: &Compared<'a>| -> Result<Cow<'a, str>> {
         Ok(if ignored {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::patch::SchemaRegistry;
 use crate::patch::target::Scope;
-use crate::stream::Document;
+use crate::stream::Stream;
 
 /// Which objects `--force-namespace` changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
@@ -34,14 +34,14 @@ pub struct ForceNamespace {
 /// Sets (or fills in) `metadata.namespace` of every namespaced object. `crds` are CRDs known
 /// besides the stream's own; `cluster_scoped` are `(group, kind)` pairs the cluster reports.
 pub fn apply(
-    documents: &mut [Document],
+    stream: &mut Stream,
     force: &ForceNamespace,
     crds: &[Value],
     cluster_scoped: &[(String, String)],
 ) -> Result<()> {
     let mut registry = SchemaRegistry::builtin();
     let mut stream_crds = Vec::new();
-    for doc in documents.iter().filter(|d| d.is_crd()) {
+    for doc in stream.crds() {
         stream_crds.push(doc.value()?);
     }
     for crd in crds.iter().chain(stream_crds) {
@@ -49,7 +49,7 @@ pub fn apply(
         let _ = registry.add_crd(crd);
     }
     let scope = Scope::new(&force.namespace, &registry);
-    for doc in documents.iter_mut().filter(|d| d.is_object()) {
+    for doc in stream.documents.iter_mut().filter(|d| d.is_object()) {
         let group = doc
             .api_version()
             .rsplit_once('/')
@@ -91,8 +91,8 @@ pub fn apply(
 mod tests {
     use super::*;
 
-    fn docs(text: &str) -> Vec<Document> {
-        Document::parse_stream(text, "t", |_| "templates/x.yaml".into()).unwrap()
+    fn docs(text: &str) -> Stream {
+        Stream::parse(text, "t", |_| "templates/x.yaml".into()).unwrap()
     }
 
     const INPUT: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n\
@@ -112,7 +112,10 @@ mod tests {
         };
         let discovered = [("z.io".to_string(), "Global".to_string())];
         apply(&mut d, &force, &[], &discovered).unwrap();
-        d.iter().map(|d| d.namespace().to_string()).collect()
+        d.documents
+            .iter()
+            .map(|d| d.namespace().to_string())
+            .collect()
     }
 
     #[test]

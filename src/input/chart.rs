@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::{Source, archive, walk};
 use crate::helm::{Helm, HelmFlag, Verb, classify};
-use crate::stream::{self, Document};
+use crate::stream::{self, Stream};
 
 const NOTES: &str = "templates/NOTES.txt";
 const NOTES_DEFINE: &str = "templates/_helm-x-notes.tpl";
@@ -36,10 +36,9 @@ const MAX_SUBCHART_ENTRIES: usize = 20_000;
 pub struct Rendered {
     /// The chart's Chart.yaml.
     pub metadata: Map<String, Value>,
-    /// Every rendered object, including hooks and CRDs, with its chart-relative file.
-    pub documents: Vec<Document>,
+    /// Every rendered object, including hooks and CRDs, with its chart-relative file, and
     /// NOTES.txt rendered with the same values.
-    pub notes: Option<String>,
+    pub stream: Stream,
 }
 
 /// Puts a writable copy of the chart in `workdir` and returns its directory.
@@ -360,30 +359,25 @@ pub fn render(
     args.extend(render_args);
     let out = helm.capture(&args)?;
 
-    let mut notes = None;
     // A crds/ file with several documents is printed under one `# Source:` line, so a document
     // without one continues the file before it.
     let mut file = String::from("templates/helm-x-unsourced.yaml");
-    let mut documents = Document::parse_stream(&out, "output of helm template", |raw| {
+    let mut stream = Stream::parse(&out, "output of helm template", |raw| {
         if let Some((_, rel)) = raw.source.as_deref().and_then(|s| s.split_once('/')) {
             file = rel.to_string();
         }
         file.clone()
     })?;
-    let mut kept = Vec::with_capacity(documents.len());
-    for doc in documents.drain(..) {
+    let mut kept = Vec::with_capacity(stream.documents.len());
+    for doc in stream.documents.drain(..) {
         if has_notes && doc.file == NOTES_PROBE && doc.kind() == NOTES_PROBE_KIND {
-            notes = doc.value()?["notes"].as_str().map(str::to_string);
+            stream.notes = doc.value()?["notes"].as_str().map(str::to_string);
         } else if !doc.is_null() {
             kept.push(doc);
         }
     }
-    let documents = kept;
-    Ok(Rendered {
-        metadata,
-        documents,
-        notes,
-    })
+    stream.documents = kept;
+    Ok(Rendered { metadata, stream })
 }
 
 /// Replaces NOTES.txt by a define plus a probe manifest that carries the rendered notes as a string,

@@ -15,7 +15,7 @@ use crate::chart::object_file_name;
 use crate::helm::Helm;
 use crate::input::helm_shim;
 use crate::process;
-use crate::stream::{Document, DuplicateKeys, LoadOptions};
+use crate::stream::{Document, DuplicateKeys, LoadOptions, Stream};
 
 /// File names that make a directory a kustomization, in kustomize's own order of preference.
 pub const KUSTOMIZATION_FILES: &[&str] =
@@ -71,7 +71,7 @@ fn builder() -> Result<(PathBuf, Vec<OsString>)> {
 /// `extra` (`--kustomize-build-arg`) goes to the builder word for word, before `dir`. When the
 /// kustomization uses `helmCharts`, helm is enabled with `helm` as kustomize's helm command, unless
 /// `extra` already says `--enable-helm` / `--helm-command`.
-pub fn build(dir: &Path, extra: &[OsString], helm: &Helm) -> Result<Vec<Document>> {
+pub fn build(dir: &Path, extra: &[OsString], helm: &Helm) -> Result<Stream> {
     let (bin, mut args) = builder()?;
     let mentions_helm = has_flag(extra, "--enable-helm");
     let helm_charts = !mentions_helm && uses_helm_charts(dir);
@@ -94,13 +94,12 @@ pub fn build(dir: &Path, extra: &[OsString], helm: &Helm) -> Result<Vec<Document
     drop(shim);
     let shown = process::display(&bin, &args);
     let mut taken = BTreeSet::new();
-    let mut docs =
-        Document::parse_stream(&text, &format!("output of `{shown}`"), |_| String::new())?;
-    docs.retain(Document::is_object);
-    for doc in &mut docs {
+    let mut stream = Stream::parse(&text, &format!("output of `{shown}`"), |_| String::new())?;
+    stream.documents.retain(Document::is_object);
+    for doc in &mut stream.documents {
         doc.file = format!("templates/{}", object_file_name(doc, &mut taken));
     }
-    Ok(docs)
+    Ok(stream)
 }
 
 /// Whether `args` holds the long flag `name`, bare or as `name=value`.

@@ -11,12 +11,12 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use super::walk::{self, Filter, Found};
-use crate::stream::Document;
+use crate::stream::{Document, Stream};
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
 /// Loads every object under `input`, destined for `templates/<path relative to input>`.
-pub fn load(input: &Path) -> Result<Vec<Document>> {
+pub fn load(input: &Path) -> Result<Stream> {
     let files = if input.is_dir() {
         let filter = Filter {
             extensions: Some(EXTENSIONS),
@@ -76,7 +76,7 @@ pub fn load(input: &Path) -> Result<Vec<Document>> {
             }
         }
     }
-    Ok(docs)
+    Ok(Stream::from(docs))
 }
 
 /// Whether `doc` is a list of objects as kubectl reads one: a kind ending in `List` (`v1 List`,
@@ -137,7 +137,7 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\n---\nfoo: bar\n",
         );
         write(d.path(), "notes.txt", "ignored");
-        let docs = load(d.path()).unwrap();
+        let docs = load(d.path()).unwrap().documents;
         let files: Vec<_> = docs.iter().map(|d| d.file.as_str()).collect();
         assert_eq!(files, ["templates/a/z.yml", "templates/b.yaml"]);
     }
@@ -169,7 +169,7 @@ mod tests {
             "b/c.yaml",
             "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: s}}\n",
         );
-        let docs = load(d.path()).unwrap();
+        let docs = load(d.path()).unwrap().documents;
         let seen: Vec<_> = docs
             .iter()
             .map(|d| format!("{} {} {}/{}", d.file, d.api_version(), d.kind(), d.name()))

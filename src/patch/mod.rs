@@ -39,13 +39,11 @@ pub use strategic::{strategic_merge, strategic_merge_owned};
 
 use anyhow::Result;
 
-use crate::stream::Document;
+use crate::stream::Stream;
 
-/// The outcome of [`apply_documents`].
+/// What [`apply`] did besides changing the stream.
 #[derive(Debug)]
-pub struct Patched {
-    /// The surviving documents, in their order.
-    pub documents: Vec<Document>,
+pub struct Applied {
     /// For each surviving document, its index in the input (deleted ones leave gaps).
     pub origins: Vec<usize>,
     /// Missing targets allowed by `--allow-missing-patch-targets`, CRD schemas not used.
@@ -55,22 +53,11 @@ pub struct Patched {
 /// Loads the patch files and applies them, in order, to a stream of documents. Documents no patch
 /// changed keep their original text (and are never parsed unless a selector had to look into
 /// them); deleted ones leave the stream.
-pub fn apply_documents(
-    mut documents: Vec<Document>,
-    sources: &[PatchSource],
-    ctx: &PatchContext,
-) -> Result<Patched> {
+pub fn apply(stream: &mut Stream, sources: &[PatchSource], ctx: &PatchContext) -> Result<Applied> {
     let patches = spec::load_patches_for(sources, ctx.mode)?;
-    let (warnings, alive) = apply::patch_stream(&mut documents, &patches, ctx)?;
+    let (warnings, alive) = apply::patch_stream(&mut stream.documents, &patches, ctx)?;
+    let origins = (0..alive.len()).filter(|&i| alive[i]).collect();
     let mut alive = alive.into_iter();
-    let (origins, documents) = documents
-        .into_iter()
-        .enumerate()
-        .filter(|_| alive.next().unwrap_or(true))
-        .unzip();
-    Ok(Patched {
-        documents,
-        origins,
-        warnings,
-    })
+    stream.documents.retain(|_| alive.next().unwrap_or(true));
+    Ok(Applied { origins, warnings })
 }

@@ -18,6 +18,42 @@ const LAST_WINS: LoadOptions = LoadOptions {
 /// Streams with fewer documents to parse are parsed on one thread: starting one costs more.
 const PARALLEL_MIN_DOCS: usize = 64;
 
+/// The documents of one input or render, in order, with the release notes helm rendered beside
+/// them: what every loader returns, what every filter changes in place and what every sink (the
+/// temporary chart, the printer, the post-renderer's output, the diff) reads.
+#[derive(Debug, Clone, Default)]
+pub struct Stream {
+    /// The documents, in input order.
+    pub documents: Vec<Document>,
+    /// Rendered release notes, when the input is a chart that has them.
+    pub notes: Option<String>,
+}
+
+impl Stream {
+    /// Splits `text` into documents ([`Document::parse_stream`]).
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        file_for: impl FnMut(&RawDoc) -> String,
+    ) -> Result<Self> {
+        Ok(Self::from(Document::parse_stream(text, origin, file_for)?))
+    }
+
+    /// The CustomResourceDefinitions among the documents.
+    pub fn crds(&self) -> impl Iterator<Item = &Document> {
+        self.documents.iter().filter(|d| d.is_crd())
+    }
+}
+
+impl From<Vec<Document>> for Stream {
+    fn from(documents: Vec<Document>) -> Self {
+        Self {
+            documents,
+            notes: None,
+        }
+    }
+}
+
 /// One object of a rendered or loaded stream.
 ///
 /// The original text is kept so an object no stage changed is written out byte for byte. Its

@@ -17,7 +17,7 @@ mod split;
 #[cfg(test)]
 mod kubectl_oracle;
 
-pub use document::Document;
+pub use document::{Document, Stream};
 pub use emit::emit;
 pub use load::{DuplicateKeys, LoadOptions, load, load_all, load_all_with, load_with};
 pub use split::{RawDoc, split, split_load};
