@@ -259,7 +259,10 @@ impl Selector {
     /// Kind and name when both are literal, so an index lookup can replace a scan.
     pub fn literal_kind_name(&self) -> Option<(&str, &str)> {
         let name = self.spec.name.as_str();
-        let literal = !name.is_empty() && regex::escape(name) == name;
+        // `regex::escape` also escapes `-`, which is literal outside a class: names like `web-1`
+        // would never take the index.
+        let meta = |c: char| "\\.+*?()|[]{}^$".contains(c);
+        let literal = !name.is_empty() && !name.contains(meta);
         (literal && !self.spec.kind.is_empty()).then_some((self.spec.kind.as_str(), name))
     }
 
@@ -743,6 +746,13 @@ mod tests {
         assert!(!sel.matches(&[id("my-web-1")], &obj));
         assert!(sel.matches(&[id("web-1"), id("renamed")], &obj));
         assert_eq!(sel.literal_kind_name(), None);
+        let dashed = Selector::compile(SelectorSpec {
+            kind: "Deployment".into(),
+            name: "web-1".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(dashed.literal_kind_name(), Some(("Deployment", "web-1")));
         let lit = Selector::compile(SelectorSpec {
             kind: "Deployment".into(),
             name: "web".into(),
