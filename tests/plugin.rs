@@ -1,5 +1,8 @@
 //! `helm plugin install` of this repository on helm 3 and 4, and the install hook's failure path.
 
+// Needs helm: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
+
 mod common;
 
 use std::process::Command;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod oracle;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
