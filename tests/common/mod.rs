@@ -106,13 +106,7 @@ pub struct HelmEnv {
 impl HelmEnv {
     pub fn new(label: &'static str, helm: &Path, kubectl: &Path) -> Self {
         let home = tempfile::tempdir().unwrap();
-        let plugin = home.path().join("helm-x-plugin");
-        std::fs::create_dir_all(plugin.join("scripts")).unwrap();
-        let root = repo_root();
-        std::fs::copy(root.join("plugin.yaml"), plugin.join("plugin.yaml")).unwrap();
-        for s in ["run.sh", "install-hook.sh"] {
-            std::fs::copy(root.join("scripts").join(s), plugin.join("scripts").join(s)).unwrap();
-        }
+        let plugin = plugin_copy(home.path());
         let env = Self {
             helm: helm.to_path_buf(),
             kubectl: kubectl.to_path_buf(),
@@ -222,6 +216,20 @@ pub fn s(p: &Path) -> &str {
 
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// The files `helm plugin install` needs (plugin.yaml and the scripts it names), copied to
+/// `into/helm-x`. Tests install this copy, never the source tree: helm links a local plugin dir,
+/// and the install hook writes bin/helm-x into it.
+pub fn plugin_copy(into: &Path) -> PathBuf {
+    let plugin = into.join("helm-x");
+    std::fs::create_dir_all(plugin.join("scripts")).unwrap();
+    let root = repo_root();
+    std::fs::copy(root.join("plugin.yaml"), plugin.join("plugin.yaml")).unwrap();
+    for s in ["run.sh", "install-hook.sh"] {
+        std::fs::copy(root.join("scripts").join(s), plugin.join("scripts").join(s)).unwrap();
+    }
+    plugin
 }
 
 pub fn repo_root() -> PathBuf {
