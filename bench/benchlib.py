@@ -78,7 +78,10 @@ def _status(pid):
     return (n.group(1) if n else None), (int(m.group(1)) if m else None), at_exit
 
 
-def exit_delay_args(strace, ms=100):
+HOLD_MS = 100  # how long strace holds a process at exit_group
+
+
+def exit_delay_args(strace, ms=HOLD_MS):
     """strace options that hold every traced process for `ms` at the entry of exit_group, with its memory
     still mapped, so that a Sampler reads its final VmHWM; [] when this strace cannot inject delays."""
     if not strace or EXIT_GROUP is None:
