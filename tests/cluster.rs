@@ -1,5 +1,7 @@
 //! End to end against a real kube-apiserver + etcd on 127.0.0.1 (started by scripts/test), with the
 //! real helm 3 and 4: install, upgrade, rollback and uninstall of patched inputs.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 mod common;
 

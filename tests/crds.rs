@@ -1,6 +1,8 @@
 //! CRDs first: a kustomization or a manifests dir holding CRDs and custom resources of them
 //! installs in one `helm x upgrade --install`, upgrades its CRD (diff shows the change first), and
 //! `helm uninstall` keeps the CRD. Real helm 3 and 4 against the local control plane.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! exit codes, values rules, hooks, secrets, suppression, ignore rules, ownership, drift, renames,
 //! output formats and the `revision`/`rollback`/`release` subcommands, against the local control
 //! plane with every helm version.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! `--force-namespace`: every namespaced object lands in the namespace, cluster-scoped ones
 //! (built-in, defined by a CRD of the input, or known only to the cluster) never get one; `fill`
 //! keeps namespaces already written. Every input kind, both chart modes, every helm version.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Deliberately hostile inputs, run through the real binary under an address-space limit: each
 //! gives a clear error naming what is wrong (no panic, no abort, no signal), within the memory
 //! bound and a few seconds, and leaves no work dir behind.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 mod common;
 

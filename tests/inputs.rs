@@ -1,5 +1,7 @@
 //! Input kinds end to end through the real helm 3 and 4: charts (dir, .tgz, repo), kustomizations,
 //! manifest dirs, and the inputs that must be refused.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 mod common;
 

@@ -7,6 +7,8 @@
 //!
 //! Every test works in its own namespace (suffixed with the process id), so the
 //! tests run in parallel and can be re-run against the same cluster.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

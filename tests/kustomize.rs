@@ -1,6 +1,8 @@
 //! Kustomizations as helm-x builds them: `KUSTOMIZE_BIN`, `--kustomize-build-arg`, `helmCharts`
 //! (also with Helm 4, whose `helm version -c` kustomize 5.7 needs answered), kustomize-mode patch
 //! scalars; plus `kind: List` manifests and `--dependency-update` in a pre-render.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! No file of a manifests dir is dropped, whatever its name: `_a.yaml` (a helper to helm) and a
 //! name with a newline install, and diff then finds nothing to change.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! Every patch flag on every input kind, end to end through the real helm 3 and 4.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 mod common;
 

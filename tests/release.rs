@@ -1,6 +1,8 @@
 //! Charts stay charts: a patched chart is post-rendered, so the release keeps what helm keeps for a
 //! chart (Revision, IsUpgrade, lookup, Capabilities, values and their reuse rules, hooks), and plain
 //! helm can take it over later. Runs on every helm version against the local control plane.
+// Needs helm, kubectl or the local API server: runs with `--features e2e` (scripts/test).
+#![cfg(feature = "e2e")]
 
 mod common;
 

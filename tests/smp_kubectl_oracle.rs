@@ -1,13 +1,18 @@
-//! Differential tests against real kubectl: apimachinery mode vs
+//! Differential tests against kubectl: apimachinery mode vs
 //! `kubectl patch --local --type strategic`, kustomize mode vs `kubectl kustomize`
 //! (`patches: - path:`), over the fixtures in `testdata/smp/` and deterministic,
 //! generated patches.
 //!
-//! kubectl is taken from `$KUBECTL_BIN`, else `PATH`; without it these tests fail.
+//! kubectl's answers are stored in `testdata/oracle/` (see `common::oracle`): plain `cargo test`
+//! compares with them; `--features e2e` also asks kubectl (`$KUBECTL_BIN`) and checks that it still
+//! gives them.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::oracle;
 use helm_x::patch::{SchemaRegistry, SmpMode, strategic_merge};
 use serde_json::{Map, Value, json};
 
@@ -22,23 +27,8 @@ const FIXTURES: &[&str] = &[
 const KUSTOMIZE_ONLY_FIXTURES: &[&str] = &["widget.json"];
 const CASES_PER_FIXTURE: usize = 80;
 
-fn kubectl() -> PathBuf {
-    if let Some(bin) = std::env::var_os("KUBECTL_BIN") {
-        let bin = PathBuf::from(bin);
-        assert!(bin.is_file(), "KUBECTL_BIN={} is not a file", bin.display());
-        return bin;
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("kubectl"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("kubectl not found: set KUBECTL_BIN or put kubectl on PATH (these oracle tests must not be skipped)")
-        })
-}
-
 fn kubectl_cmd() -> Command {
-    let mut cmd = Command::new(kubectl());
+    let mut cmd = Command::new(oracle::kubectl());
     cmd.env("KUBECONFIG", "/dev/null");
     cmd
 }
@@ -315,19 +305,30 @@ fn show(r: &Result<Value, String>) -> String {
     }
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("helmx-smp-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A scratch dir for kubectl's input files; kubectl's messages name it as `$DIR`.
+fn temp_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("helmx-smp-{tag}-"))
+        .tempdir()
+        .expect("temp dir")
+}
+
+/// kubectl's stderr with the scratch dir's path replaced, so stored answers do not depend on it.
+fn stderr_in(dir: &Path, stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr).replace(dir.to_str().expect("UTF-8 temp dir"), "$DIR")
 }
 
 fn write_json(path: &Path, v: &Value) {
     std::fs::write(path, serde_json::to_string_pretty(v).expect("serialise")).expect("write");
 }
 
+/// What a record names for one case: the original by its kind and fingerprint, the patch itself.
+fn case_input(original: &Value, patch: &Value) -> Value {
+    json!({"kind": original["kind"], "original": oracle::digest(original), "patch": patch})
+}
+
 /// `kubectl patch --local --type strategic`; Err carries kubectl's stderr.
-fn kubectl_patch(file: &Path, patch: &Value) -> Result<Value, String> {
+fn kubectl_patch(dir: &Path, file: &Path, patch: &Value) -> Result<Value, String> {
     let out = kubectl_cmd()
         .args([
             "patch",
@@ -344,23 +345,22 @@ fn kubectl_patch(file: &Path, patch: &Value) -> Result<Value, String> {
         .output()
         .expect("run kubectl");
     if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        return Err(stderr_in(dir, &out.stderr));
     }
     serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
 }
 
-#[test]
-fn apimachinery_mode_matches_kubectl_patch() {
-    let registry = SchemaRegistry::builtin();
+/// `kubectl patch` on every case, eight at a time.
+fn kubectl_patch_all(cases: &[(Value, Value)]) -> Vec<Result<Value, String>> {
     let dir = temp_dir("am");
-    let cases = cases(FIXTURES);
     let mut files = Vec::new();
     for (i, (original, _)) in cases.iter().enumerate() {
-        let f = dir.join(format!("orig-{i}.json"));
+        let f = dir.path().join(format!("orig-{i}.json"));
         write_json(&f, original);
         files.push(f);
     }
-    let results: Vec<Result<Value, String>> = std::thread::scope(|s| {
+    let dir = dir.path();
+    std::thread::scope(|s| {
         let handles: Vec<_> = cases
             .chunks(cases.len().div_ceil(8))
             .zip(files.chunks(cases.len().div_ceil(8)))
@@ -369,7 +369,7 @@ fn apimachinery_mode_matches_kubectl_patch() {
                     chunk
                         .iter()
                         .zip(fs)
-                        .map(|((_, patch), f)| kubectl_patch(f, patch))
+                        .map(|((_, patch), f)| kubectl_patch(dir, f, patch))
                         .collect::<Vec<_>>()
                 })
             })
@@ -378,9 +378,33 @@ fn apimachinery_mode_matches_kubectl_patch() {
             .into_iter()
             .flat_map(|h| h.join().expect("worker"))
             .collect()
-    });
-    let _ = std::fs::remove_dir_all(&dir);
+    })
+}
 
+/// kubectl's results for `cases` (stored ones, and under e2e kubectl's own): `kubectl` runs it.
+fn oracle_results(
+    store: &str,
+    cases: &[(Value, Value)],
+    kubectl: impl FnOnce() -> Vec<Result<Value, String>>,
+) -> Vec<Result<Value, String>> {
+    let inputs: Vec<Value> = cases.iter().map(|(o, p)| case_input(o, p)).collect();
+    oracle::answers(store, &inputs, |_| {
+        kubectl().iter().map(oracle::result_to_json).collect()
+    })
+    .into_iter()
+    .map(oracle::result_from_json)
+    .collect()
+}
+
+#[test]
+fn apimachinery_mode_matches_kubectl_patch() {
+    let registry = SchemaRegistry::builtin();
+    let cases = cases(FIXTURES);
+    let results = oracle_results(
+        "smp_kubectl_oracle.apimachinery_mode_matches_kubectl_patch",
+        &cases,
+        || kubectl_patch_all(&cases),
+    );
     let (mut agree, mut both_err, mut mismatches) = (0, 0, Vec::new());
     for ((original, patch), oracle) in cases.iter().zip(results) {
         let schema = registry.lookup(
@@ -439,7 +463,8 @@ fn kustomize_inputs(cases: &[(Value, Value)]) -> Vec<(Value, Value)> {
 
 /// Runs `kubectl kustomize` on the cases, returning the output documents by name.
 fn kubectl_kustomize(cases: &[(Value, Value)]) -> Result<Map<String, Value>, String> {
-    let dir = temp_dir(&format!("kz-{}", cases.len()));
+    let scratch = temp_dir("kz");
+    let dir = scratch.path();
     let mut kustomization = String::from("resources:\n");
     for (i, (original, _)) in cases.iter().enumerate() {
         write_json(&dir.join(format!("r{i}.json")), original);
@@ -453,12 +478,11 @@ fn kubectl_kustomize(cases: &[(Value, Value)]) -> Result<Map<String, Value>, Str
     std::fs::write(dir.join("kustomization.yaml"), kustomization).expect("write");
     let built = kubectl_cmd()
         .arg("kustomize")
-        .arg(&dir)
+        .arg(dir)
         .output()
         .expect("run kubectl");
-    let _ = std::fs::remove_dir_all(&dir);
     if !built.status.success() {
-        return Err(String::from_utf8_lossy(&built.stderr).into_owned());
+        return Err(stderr_in(dir, &built.stderr));
     }
     // kustomize prints YAML; a no-op local merge patch turns it into JSON.
     let mut to_json = kubectl_cmd()
@@ -480,7 +504,7 @@ fn kubectl_kustomize(cases: &[(Value, Value)]) -> Result<Map<String, Value>, Str
     let out = to_json.wait_with_output().expect("kubectl");
     feeder.join().expect("feeder").expect("pipe");
     if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        return Err(stderr_in(dir, &out.stderr));
     }
     let mut docs = Map::new();
     for doc in serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Value>() {
@@ -489,6 +513,32 @@ fn kubectl_kustomize(cases: &[(Value, Value)]) -> Result<Map<String, Value>, Str
         docs.insert(name, doc);
     }
     Ok(docs)
+}
+
+/// `kubectl kustomize` of every case, by name: one batch, re-run case by case when the batch
+/// fails, to find the offender.
+fn kubectl_kustomize_each(inputs: &[(Value, Value)]) -> Vec<Result<Value, String>> {
+    let name = |original: &Value| {
+        original["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let batch = kubectl_kustomize(inputs);
+    inputs
+        .iter()
+        .map(|(original, patch)| match &batch {
+            Ok(docs) => docs
+                .get(&name(original))
+                .cloned()
+                .ok_or_else(|| "missing".to_owned()),
+            Err(_) => kubectl_kustomize(&[(original.clone(), patch.clone())]).and_then(|d| {
+                d.get(&name(original))
+                    .cloned()
+                    .ok_or_else(|| "missing".to_owned())
+            }),
+        })
+        .collect()
 }
 
 #[test]
@@ -500,16 +550,13 @@ fn kustomize_mode_matches_kubectl_kustomize() {
         .copied()
         .collect();
     let inputs = kustomize_inputs(&cases(&all));
-    let batch = kubectl_kustomize(&inputs);
+    let results = oracle_results(
+        "smp_kubectl_oracle.kustomize_mode_matches_kubectl_kustomize",
+        &inputs,
+        || kubectl_kustomize_each(&inputs),
+    );
     let (mut agree, mut both_err, mut mismatches) = (0, 0, Vec::new());
-    for (original, patch) in &inputs {
-        let name = original["metadata"]["name"].as_str().unwrap_or("");
-        let oracle = match &batch {
-            Ok(docs) => docs.get(name).cloned().ok_or_else(|| "missing".to_owned()),
-            // A failing batch is re-run case by case to find the offender.
-            Err(_) => kubectl_kustomize(&[(original.clone(), patch.clone())])
-                .and_then(|d| d.get(name).cloned().ok_or_else(|| "missing".to_owned())),
-        };
+    for ((original, patch), oracle) in inputs.iter().zip(results) {
         let schema = registry.lookup(
             original["apiVersion"].as_str().unwrap_or(""),
             original["kind"].as_str().unwrap_or(""),
@@ -566,20 +613,30 @@ fn kustomize_mode_rejects_what_kubectl_kustomize_rejects() {
         .iter()
         .map(|(o, p)| ((*o).clone(), p.clone()))
         .collect();
+    let inputs = kustomize_inputs(&cases);
+    let results = oracle_results(
+        "smp_kubectl_oracle.kustomize_mode_rejects_what_kubectl_kustomize_rejects",
+        &inputs,
+        || {
+            inputs
+                .iter()
+                .map(|case| kubectl_kustomize(std::slice::from_ref(case)).map(Value::Object))
+                .collect()
+        },
+    );
     let mut agree = 0;
-    for (original, patch) in kustomize_inputs(&cases) {
+    for ((original, patch), oracle) in inputs.into_iter().zip(results) {
         let schema = registry.lookup(
             original["apiVersion"].as_str().unwrap_or(""),
             original["kind"].as_str().unwrap_or(""),
         );
         let ours = strategic_merge(&original, &patch, schema, SmpMode::Kustomize);
-        let oracle = kubectl_kustomize(&[(original.clone(), patch.clone())]);
         match (&ours, &oracle) {
             (Err(e), Err(stderr)) if stderr.contains(e.message()) => agree += 1,
             _ => panic!(
                 "patch {patch}\n  ours      {}\n  kustomize {}",
                 show(&ours.clone().map_err(|e| e.to_string())),
-                show(&oracle.map(Value::Object))
+                show(&oracle)
             ),
         }
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{HelmEnv, Tools, testdata, text};
+use common::testdata;
 
 fn leftovers(tmp: &Path) -> Vec<String> {
     std::fs::read_dir(tmp)
@@ -17,11 +17,14 @@ fn leftovers(tmp: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Needs helm (4): runs with `--features e2e`.
+#[cfg(feature = "e2e")]
 #[test]
 fn removed_on_success_and_error_kept_on_request() {
-    let t = Tools::get();
+    use common::text;
+    let t = common::Tools::get();
     let tmp = tempfile::tempdir().unwrap();
-    let env = HelmEnv::new("helm4", &t.helm4, &t.kubectl)
+    let env = common::HelmEnv::new("helm4", &t.helm4, &t.kubectl)
         .with_env("TMPDIR", tmp.path().to_str().unwrap());
     let manifests = testdata("manifests");
     let manifests = manifests.to_str().unwrap();

@@ -1,8 +1,8 @@
-//! Differential test: `--patch` files with JSON 6902 content and selectors against the real
-//! `kubectl kustomize` (`KUBECTL_BIN`, else `kubectl` on PATH; the test fails if it is absent).
+//! Differential test: `--patch` files with JSON 6902 content and selectors against
+//! `kubectl kustomize`: its answers are stored under testdata/oracle/, and under the e2e feature
+//! the real one (`KUBECTL_BIN`) is asked too and must still give them.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -13,21 +13,11 @@ use super::spec::{PatchSource, load_patches};
 use crate::stream::Document;
 use crate::testutil::TempDir;
 
-fn kubectl() -> PathBuf {
-    if let Some(bin) = std::env::var_os("KUBECTL_BIN") {
-        let bin = PathBuf::from(bin);
-        assert!(bin.is_file(), "KUBECTL_BIN={} is not a file", bin.display());
-        return bin;
-    }
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("kubectl"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("kubectl not found: set KUBECTL_BIN or put kubectl on PATH (needed as oracle)")
-        })
-}
+/// kubectl's answers, stored per test (see the file's own docs).
+// Also included by the other kubectl-oracle unit tests: one store per test, no shared state.
+#[allow(clippy::duplicate_mod)]
+#[path = "../../tests/common/oracle.rs"]
+mod oracle;
 
 /// Deterministic pseudo-random numbers (PCG-style LCG) so failures reproduce.
 struct Rng(u64);
@@ -215,15 +205,33 @@ fn ours(dir: &TempDir, objects: &[Value]) -> Result<BTreeMap<String, Value>, Str
     Ok(by_identity(values))
 }
 
+/// `kubectl kustomize` of the scenario: objects by identity, or kubectl's error (the scenario's
+/// path written `$DIR`). The answer stored for this test, checked against kubectl under e2e.
 fn theirs(dir: &TempDir) -> Result<BTreeMap<String, Value>, String> {
-    let out = Command::new(kubectl())
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).expect("scenario file");
+    let input = json!({
+        "kustomization.yaml": read("kustomization.yaml"),
+        "resources.yaml": read("resources.yaml"),
+    });
+    let answer = oracle::answer(&oracle::this_test(), input, |_| {
+        oracle::result_to_json(
+            &kubectl_kustomize(dir).map(|m| Value::Object(m.into_iter().collect())),
+        )
+    });
+    oracle::result_from_json(answer)
+        .map(|v| serde_json::from_value(v).expect("objects by identity"))
+}
+
+fn kubectl_kustomize(dir: &TempDir) -> Result<BTreeMap<String, Value>, String> {
+    let out = Command::new(oracle::kubectl())
         .arg("kustomize")
         .arg(dir.path())
         .env("KUBECONFIG", "/dev/null")
         .output()
         .map_err(|e| format!("cannot run kubectl: {e}"))?;
     if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        let scratch = dir.path().to_str().expect("UTF-8 temp dir");
+        return Err(String::from_utf8_lossy(&out.stderr).replace(scratch, "$DIR"));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let docs = crate::stream::load_all(&text).map_err(|e| e.to_string())?;

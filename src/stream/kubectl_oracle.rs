@@ -1,7 +1,6 @@
 //! kubectl (go-yaml v2 through sigs.k8s.io/yaml) as the reference reader: what we emit
 //! must read back identically there, and what we load must match what it loads.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{Map, Value, json};
@@ -10,36 +9,35 @@ use super::emit::TRICKY;
 use super::emit::tests::Gen;
 use super::{emit, load};
 
-fn kubectl() -> PathBuf {
-    if let Some(bin) = std::env::var_os("KUBECTL_BIN") {
-        return PathBuf::from(bin);
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("kubectl"))
-        .find(|p| p.is_file())
-        .expect("kubectl not found: set KUBECTL_BIN or put kubectl on PATH")
-}
+/// kubectl's answers, stored under testdata/oracle/ and re-checked against kubectl under e2e.
+// Also included by the other kubectl-oracle unit tests: one store per test, no shared state.
+#[allow(clippy::duplicate_mod)]
+#[path = "../../tests/common/oracle.rs"]
+mod oracle;
 
-/// What kubectl makes of a YAML file, as JSON (client side only, no cluster needed).
+/// What kubectl makes of a YAML file, as JSON (client side only, no cluster needed): the answer
+/// stored for this test, which must be what kubectl (`$KUBECTL_BIN`) still says under e2e.
 fn kubectl_read(name: &str, yaml: &str) -> Value {
-    let path =
-        std::env::temp_dir().join(format!("helmx-stream-{}-{name}.yaml", std::process::id()));
-    std::fs::write(&path, yaml).expect("write temp file");
-    let out = Command::new(kubectl())
-        .args([
-            "patch", "--local", "--type", "merge", "-p", "{}", "-o", "json", "-f",
-        ])
-        .arg(&path)
-        .output()
-        .expect("run kubectl");
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        out.status.success(),
-        "kubectl failed: {}\n{yaml}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("kubectl printed JSON")
+    oracle::answer(&oracle::this_test(), json!(yaml), |_| {
+        let path =
+            std::env::temp_dir().join(format!("helmx-stream-{}-{name}.yaml", std::process::id()));
+        std::fs::write(&path, yaml).expect("write temp file");
+        let out = Command::new(oracle::kubectl())
+            .args([
+                "patch", "--local", "--type", "merge", "-p", "{}", "-o", "json", "-f",
+            ])
+            .arg(&path)
+            .env("KUBECONFIG", "/dev/null")
+            .output()
+            .expect("run kubectl");
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            out.status.success(),
+            "kubectl failed: {}\n{yaml}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("kubectl printed JSON")
+    })
 }
 
 fn config_map(extra: Map<String, Value>) -> Value {

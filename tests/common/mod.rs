@@ -1,8 +1,10 @@
 //! Shared test harness: the real helm 3 and 4 with helm-x installed as a plugin in isolated homes,
-//! golden files, and a tiny static HTTP server for chart repositories.
+//! golden files (insta snapshots), kubectl's stored answers, and a tiny static HTTP server for chart
+//! repositories.
 #![allow(dead_code)]
 
 pub mod http;
+pub mod oracle;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -105,13 +107,7 @@ pub struct HelmEnv {
 impl HelmEnv {
     pub fn new(label: &'static str, helm: &Path, kubectl: &Path) -> Self {
         let home = tempfile::tempdir().unwrap();
-        let plugin = home.path().join("helm-x-plugin");
-        std::fs::create_dir_all(plugin.join("scripts")).unwrap();
-        let root = repo_root();
-        std::fs::copy(root.join("plugin.yaml"), plugin.join("plugin.yaml")).unwrap();
-        for s in ["run.sh", "install-hook.sh"] {
-            std::fs::copy(root.join("scripts").join(s), plugin.join("scripts").join(s)).unwrap();
-        }
+        let plugin = plugin_copy(home.path());
         let env = Self {
             helm: helm.to_path_buf(),
             kubectl: kubectl.to_path_buf(),
@@ -223,6 +219,20 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// The files `helm plugin install` needs (plugin.yaml and the scripts it names), copied to
+/// `into/helm-x`. Tests install this copy, never the source tree: helm links a local plugin dir,
+/// and the install hook writes bin/helm-x into it.
+pub fn plugin_copy(into: &Path) -> PathBuf {
+    let plugin = into.join("helm-x");
+    std::fs::create_dir_all(plugin.join("scripts")).unwrap();
+    let root = repo_root();
+    std::fs::copy(root.join("plugin.yaml"), plugin.join("plugin.yaml")).unwrap();
+    for s in ["run.sh", "install-hook.sh"] {
+        std::fs::copy(root.join("scripts").join(s), plugin.join("scripts").join(s)).unwrap();
+    }
+    plugin
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -231,38 +241,38 @@ pub fn testdata(rel: &str) -> PathBuf {
     repo_root().join("testdata").join(rel)
 }
 
-/// Compares `actual` with `testdata/golden/NAME`; `HELM_X_REGENERATE=1` rewrites the file instead.
+/// Where the golden files live: insta snapshots `testdata/golden/NAME.snap`, named as given.
+fn golden_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(testdata("golden"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
+/// Compares `actual` with the golden file `testdata/golden/NAME.snap` (an insta snapshot; trailing
+/// whitespace at the end is not compared). A difference fails and, as `INSTA_UPDATE` says (`no` by
+/// default, see .cargo/config.toml), is written as `NAME.snap.new` for `cargo insta review`
+/// (`new`) or accepted (`always`). Callers normalise what varies between runs (namespaces).
 pub fn assert_golden(name: &str, actual: &str) {
-    let path = testdata("golden").join(name);
-    if std::env::var_os("HELM_X_REGENERATE").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing golden file {}; run with HELM_X_REGENERATE=1 to create it",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let diff = similar::TextDiff::from_lines(&expected, actual)
-            .unified_diff()
-            .header("expected", "actual")
-            .to_string();
-        panic!("{name} differs from its golden file:\n{diff}");
-    }
+    golden_settings().bind(|| insta::assert_snapshot!(name, actual));
 }
 
 /// Like [`assert_golden`] where helm prints the bytes the golden file was made from; where this
 /// helm formats them its own way (Helm 4 re-serialises post-rendered output, Helm 4.3 no longer trims
-/// each document), the same documents with the same sources and values.
+/// each document), the same documents with the same sources and values as the golden file (which
+/// only the exact helm writes).
 pub fn assert_golden_as(name: &str, actual: &str, exact: bool) {
-    if exact || std::env::var_os("HELM_X_REGENERATE").is_some_and(|v| v == "1") {
+    if exact {
         return assert_golden(name, actual);
     }
-    let path = testdata("golden").join(name);
-    let expected = std::fs::read_to_string(&path).unwrap();
+    let path = testdata("golden").join(format!("{name}.snap"));
+    let golden = insta::Snapshot::from_file(&path)
+        .unwrap_or_else(|e| panic!("golden file {}: {e}", path.display()));
+    let expected = golden
+        .as_text()
+        .unwrap_or_else(|| panic!("{} is not a text snapshot", path.display()))
+        .to_string();
     let objects = |text: &str| -> Vec<(Option<String>, serde_json::Value)> {
         documents(text)
             .into_iter()
