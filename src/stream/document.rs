@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use anyhow::{Result, anyhow};
 use serde_json::{Map, Value};
 
-use super::scan::{Head, scan};
+use super::scan::{Head, Scanned, scan};
 use super::{DuplicateKeys, LoadOptions, RawDoc, emit, split_load};
 
 /// Duplicate keys keep the last value, as helm and kubectl read them.
@@ -17,6 +17,9 @@ const LAST_WINS: LoadOptions = LoadOptions {
 
 /// Streams with fewer documents to parse are parsed on one thread: starting one costs more.
 const PARALLEL_MIN_DOCS: usize = 64;
+
+/// Streams at least this large are scanned in two halves, one per core.
+const PARALLEL_SCAN_BYTES: usize = 256 * 1024;
 
 /// The documents of one input or render, in order, with the release notes helm rendered beside
 /// them: what every loader returns, what every filter changes in place and what every sink (the
@@ -102,7 +105,7 @@ impl Document {
         mut file_for: impl FnMut(&RawDoc) -> String,
     ) -> Result<Vec<Self>> {
         let name: Arc<str> = Arc::from(origin);
-        let Some(scanned) = scan(text) else {
+        let Some(scanned) = scan_halves(text, PARALLEL_SCAN_BYTES) else {
             return Self::parse_fully(text, name, file_for);
         };
         let mut docs = Vec::with_capacity(scanned.len());
@@ -400,6 +403,45 @@ impl Head {
     }
 }
 
+/// [`scan`] of a large stream on both cores: cut at a `---` line near the middle (always a document
+/// boundary), scanned as two streams, the second half's documents renumbered. Whatever either half
+/// leaves to the full splitter, the whole stream is scanned again as one.
+fn scan_halves(text: &str, min_bytes: usize) -> Option<Vec<Scanned>> {
+    let Some(mid) = (text.len() >= min_bytes).then(|| boundary(text)).flatten() else {
+        return scan(text);
+    };
+    let (first, second) = text.split_at(mid);
+    let (a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| scan(second));
+        (scan(first), other.join().ok().flatten())
+    });
+    let (Some(mut docs), Some(rest)) = (a, b) else {
+        return scan(text);
+    };
+    let lines = first.bytes().filter(|&b| b == b'\n').count();
+    let offset = docs.len();
+    docs.extend(rest.into_iter().map(|mut d| {
+        d.raw.index += offset;
+        d.raw.line += lines;
+        d
+    }));
+    Some(docs)
+}
+
+/// The start of the first `---` marker line in the second half of `text`.
+fn boundary(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = text.len() / 2;
+    loop {
+        let at = from + bytes[from..].windows(4).position(|w| w == b"\n---")? + 1;
+        let after = bytes.get(at + 3);
+        if after.is_none_or(|b| matches!(b, b'\n' | b'\r' | b' ' | b'\t')) {
+            return Some(at);
+        }
+        from = at;
+    }
+}
+
 /// The 1-based number of the document holding `line`: separators are `---` lines at column 0, which a
 /// block scalar's content (always indented) can never be.
 fn document_at_line(text: &str, line: usize) -> usize {
@@ -486,6 +528,49 @@ mod tests {
             Document::parse_stream("---\n# only a comment\n---\na: 1\n", "f", |_| String::new())
                 .unwrap();
         assert_eq!(docs.len(), 1);
+    }
+
+    /// Scanning in halves must give exactly what one scan gives, wherever the cut falls.
+    #[test]
+    fn halves_scan_like_the_whole() {
+        let mut streams: Vec<String> = Vec::new();
+        let mut big = String::new();
+        for i in 0..300 {
+            big.push_str(&format!(
+                "---\n# Source: c/templates/t{i}.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  pem: |\n    ---\n    x\n"
+            ));
+            if i % 7 == 0 {
+                big.push_str("---\n# only a comment\n");
+            }
+            if i % 11 == 0 {
+                big.push_str("---\r\nkind: X\r\nmetadata: {name: crlf}\r\n");
+            }
+            if i % 13 == 0 {
+                big.push_str("--- \n---\t\n");
+            }
+        }
+        streams.push(big.clone());
+        streams.push(big.replace("\r\n", "\n"));
+        streams.push(format!("leading: text\n{big}"));
+        streams.push(format!("{big}---"));
+        streams.push(format!("{big}...\n"));
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(path) = stack.pop() {
+            for entry in std::fs::read_dir(&path).unwrap().flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    if let Ok(text) = std::fs::read_to_string(&p) {
+                        streams.push(text);
+                    }
+                }
+            }
+        }
+        for text in &streams {
+            assert_eq!(scan_halves(text, 0), scan(text), "{text}");
+        }
     }
 
     #[test]
