@@ -11,6 +11,7 @@ mod document;
 mod emit;
 mod load;
 mod resolve;
+mod scan;
 mod split;
 
 #[cfg(test)]
