@@ -5,7 +5,7 @@
 //!
 //! The tests without `e2e` run the hook and the command the way helm does (`sh -c HOOK`, the
 //! command split on spaces with `$HELM_PLUGIN_DIR` expanded, no shell), so they need only `sh`;
-//! the e2e ones install the copy with helm 3.18, 4.1 and 4.3.
+//! the e2e ones install the copy with helm 3.18, 4.1 and 4.3 (and update a git install of it).
 
 mod common;
 
@@ -274,6 +274,61 @@ mod helm {
             break_the_fallback(&plugin);
             let out = run(helm(bin, home.path()).args(["x", "version"]));
             assert!(out.status.success(), "{label}: {}", text(&out.stderr));
+        }
+    }
+
+    fn git(repo: &Path, args: &[&str]) {
+        let out = run(Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args([
+                "-c",
+                "user.name=helm-x tests",
+                "-c",
+                "user.email=tests@helm-x.invalid",
+            ])
+            .args(args));
+        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    }
+
+    /// A git install, then `helm plugin update` after a new commit: helm makes the plugin dir anew
+    /// from the updated checkout (bin/ is gone), and the update hook puts the binary back in place.
+    #[test]
+    fn update_of_a_git_install_puts_the_binary_back_on_every_helm() {
+        let t = Tools::get();
+        for (label, bin) in t.helms() {
+            let home = tempfile::tempdir().unwrap();
+            let repo = plugin_copy(&home.path().join("src"));
+            std::fs::write(repo.join(".gitignore"), "/bin\n/target\n").unwrap();
+            git(&repo, &["init", "-q"]);
+            git(&repo, &["add", "-A"]);
+            git(&repo, &["commit", "-qm", "plugin"]);
+            let url = format!("file://{}", repo.display());
+            let mut install = helm(bin, home.path());
+            install
+                .args(["plugin", "install", &url])
+                .env("HELM_X_BIN", BINARY);
+            if label != "helm3" {
+                install.arg("--verify=false");
+            }
+            let out = run(&mut install);
+            assert!(out.status.success(), "{label}: {}", text(&out.stderr));
+            let plugin = home.path().join("data/plugins/helm-x");
+            assert_binary_in_place(&plugin);
+
+            std::fs::write(repo.join("NEWS"), "a new commit\n").unwrap();
+            git(&repo, &["add", "NEWS"]);
+            git(&repo, &["commit", "-qm", "news"]);
+            let out = run(helm(bin, home.path())
+                .args(["plugin", "update", "x"])
+                .env("HELM_X_BIN", BINARY));
+            assert!(out.status.success(), "{label}: {}", text(&out.stderr));
+            assert!(plugin.join("NEWS").is_file(), "{label}: not updated");
+            assert_binary_in_place(&plugin);
+            break_the_fallback(&plugin);
+            let out = run(helm(bin, home.path()).args(["x", "version"]));
+            assert!(out.status.success(), "{label}: {}", text(&out.stderr));
+            assert_eq!(text(&out.stdout), version_line(), "{label}");
         }
     }
 

@@ -561,10 +561,10 @@ mod tests {
                 let p = entry.path();
                 if p.is_dir() {
                     stack.push(p);
-                } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                    if let Ok(text) = std::fs::read_to_string(&p) {
-                        streams.push(text);
-                    }
+                } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                    && let Ok(text) = std::fs::read_to_string(&p)
+                {
+                    streams.push(text);
                 }
             }
         }

@@ -55,12 +55,10 @@ pub fn this_test() -> String {
 }
 
 struct Store {
-    /// The file's records, read on first use (empty when regenerating).
-    stored: Vec<Value>,
+    /// The file's records (read on first use), or those made this run when regenerating.
+    records: Vec<Value>,
     /// How many records this run has used.
     next: usize,
-    /// Records made this run (regenerating only).
-    made: Vec<Value>,
 }
 
 fn stores() -> &'static Mutex<HashMap<String, Store>> {
@@ -99,14 +97,21 @@ fn read(name: &str) -> Vec<Value> {
         .collect()
 }
 
+fn kubectl_version() -> &'static Value {
+    static VERSION: OnceLock<Value> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let out = std::process::Command::new(kubectl())
+            .args(["version", "--client", "-o", "json"])
+            .output()
+            .expect("run kubectl version");
+        let version: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        version["clientVersion"]["gitVersion"].clone()
+    })
+}
+
 fn write(name: &str, records: &[Value]) {
-    let version = std::process::Command::new(kubectl())
-        .args(["version", "--client", "-o", "json"])
-        .output()
-        .expect("run kubectl version");
-    let version: Value = serde_json::from_slice(&version.stdout).unwrap_or(Value::Null);
     let header = json!({
-        "kubectl": version["clientVersion"]["gitVersion"],
+        "kubectl": kubectl_version(),
         "made_by": "INSTA_UPDATE=always cargo test --features e2e (see README.md)",
     });
     let mut text = header.to_string();
@@ -128,45 +133,23 @@ pub fn answers(
     ask: impl FnOnce(&[Value]) -> Vec<Value>,
 ) -> Vec<Value> {
     let regenerate = regenerating();
-    let start = {
+    let (start, stored) = {
         let mut all = stores().lock().unwrap_or_else(|e| e.into_inner());
         let store = all.entry(name.to_owned()).or_insert_with(|| Store {
-            stored: if regenerate { Vec::new() } else { read(name) },
+            records: if regenerate { Vec::new() } else { read(name) },
             next: 0,
-            made: Vec::new(),
         });
+        let start = store.next;
         store.next += inputs.len();
-        store.next - inputs.len()
-    };
-    let stored: Vec<Value> = if regenerate {
-        Vec::new()
-    } else {
-        let all = stores().lock().unwrap_or_else(|e| e.into_inner());
-        let records = &all[name].stored;
-        inputs
-            .iter()
-            .enumerate()
-            .map(|(i, input)| {
-                let at = start + i;
-                let record = records.get(at).unwrap_or_else(|| {
-                    panic!(
-                        "{} has {} records, this test needs more: {}",
-                        path(name).display(),
-                        records.len(),
-                        regenerate_hint(name)
-                    )
-                });
-                assert!(
-                    record["input"] == *input,
-                    "{} record {} was made for another input than this test's now:\n  stored {}\n  now    {input}\n{}",
-                    path(name).display(),
-                    at + 1,
-                    record["input"],
-                    regenerate_hint(name)
-                );
-                record["output"].clone()
-            })
-            .collect()
+        let stored: Vec<Value> = if regenerate {
+            Vec::new()
+        } else {
+            (start..)
+                .zip(inputs)
+                .map(|(at, input)| stored_output(name, &store.records, at, input))
+                .collect()
+        };
+        (start, stored)
     };
     if !live() {
         return stored;
@@ -176,13 +159,13 @@ pub fn answers(
     if regenerate {
         let mut all = stores().lock().unwrap_or_else(|e| e.into_inner());
         let store = all.get_mut(name).unwrap();
-        store.made.extend(
+        store.records.extend(
             inputs
                 .iter()
                 .zip(&asked)
                 .map(|(input, output)| json!({"input": input, "output": output})),
         );
-        write(name, &store.made);
+        write(name, &store.records);
         return asked;
     }
     for (i, (was, is)) in stored.iter().zip(&asked).enumerate() {
@@ -196,6 +179,27 @@ pub fn answers(
         );
     }
     asked
+}
+
+/// The output of record `at` (0-based) of store `name`, which must have been made for `input`.
+fn stored_output(name: &str, records: &[Value], at: usize, input: &Value) -> Value {
+    let record = records.get(at).unwrap_or_else(|| {
+        panic!(
+            "{} has {} records, this test needs more: {}",
+            path(name).display(),
+            records.len(),
+            regenerate_hint(name)
+        )
+    });
+    assert!(
+        record["input"] == *input,
+        "{} record {} was made for another input than this test's now:\n  stored {}\n  now    {input}\n{}",
+        path(name).display(),
+        at + 1,
+        record["input"],
+        regenerate_hint(name)
+    );
+    record["output"].clone()
 }
 
 /// kubectl's answer to one input: the next record of store `name`.
