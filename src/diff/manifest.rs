@@ -410,6 +410,48 @@ mod tests {
         assert_eq!(objs[0].key(), "rel-ns, a, AllowList (x.io)");
     }
 
+    /// The new side of a diff is made from the patched documents; it must be what helm-diff would
+    /// read from their manifest, `# Source:` line, keys and list expansion included.
+    #[test]
+    fn documents_give_what_their_manifest_gives() {
+        let text = "---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    helm.sh/resource-policy: keep\ndata:\n  x: \"1\"\n\n---\n# Source: c/templates/l.yaml\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s}\n";
+        let docs =
+            crate::stream::Stream::parse(text, "t", |raw| raw.source.clone().unwrap_or_default())
+                .unwrap();
+        let mut changed = docs.clone();
+        changed.documents[0].set_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"x": "2"}
+        }));
+        for (stream, normalize) in [(docs, false), (docs_normalized(), true), (changed, false)] {
+            let mut joined = String::new();
+            for doc in &stream.documents {
+                joined.push_str(&format!(
+                    "---\n# Source: {}\n{}\n",
+                    doc.file,
+                    doc.text().trim_end_matches('\n')
+                ));
+            }
+            let want = parse_manifests(&joined, "ns", normalize).unwrap();
+            let got = Object::from_documents(stream.documents, "ns", normalize).unwrap();
+            let view = |o: &[Object]| -> Vec<(String, String, bool)> {
+                o.iter()
+                    .map(|o| (o.key.clone(), o.content.clone(), o.kept))
+                    .collect()
+            };
+            assert_eq!(view(&got), view(&want));
+            assert!(!got.is_empty());
+        }
+    }
+
+    fn docs_normalized() -> crate::stream::Stream {
+        crate::stream::Stream::parse(
+            "# Source: c/templates/b.yaml\nkind: Service\napiVersion: v1\nmetadata: {name: b}\n",
+            "t",
+            |raw| raw.source.clone().unwrap_or_default(),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn base_name_annotation_overrides_the_name() {
         let objs = parse(
