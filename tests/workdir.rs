@@ -75,7 +75,15 @@ fn removed_on_ctrl_c() {
     let work = tmp.path().join("tmp");
     std::fs::create_dir(&work).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_helm-x"))
-        .args(["template", "r", testdata("manifests").to_str().unwrap()])
+        // --show-only is applied by helm, so helm runs on the temporary chart (without it helm-x
+        // prints a manifests dir itself).
+        .args([
+            "template",
+            "r",
+            testdata("manifests").to_str().unwrap(),
+            "--show-only",
+            "templates/prometheus-rule.yaml",
+        ])
         .env("HELM_BIN", &sleeper)
         .env("TMPDIR", &work)
         .spawn()
@@ -124,7 +132,15 @@ fn graceful_helm(dir: &Path, grace: &str) -> (std::path::PathBuf, std::path::Pat
 #[cfg(unix)]
 fn start_and_wait_for_chart(helm: &Path, work: &Path) -> std::process::Child {
     let child = Command::new(env!("CARGO_BIN_EXE_helm-x"))
-        .args(["template", "r", testdata("manifests").to_str().unwrap()])
+        // --show-only is applied by helm, so helm runs on the temporary chart (without it helm-x
+        // prints a manifests dir itself).
+        .args([
+            "template",
+            "r",
+            testdata("manifests").to_str().unwrap(),
+            "--show-only",
+            "templates/prometheus-rule.yaml",
+        ])
         .env("HELM_BIN", helm)
         .env("TMPDIR", work)
         .spawn()
