@@ -12,8 +12,9 @@ use anyhow::{Context, Result};
 
 use crate::cluster::{Cluster, ClusterConfig};
 use crate::filter::namespace::ForceNamespace;
-use crate::helm::{Helm, HelmArgs, Settings};
+use crate::helm::{Helm, HelmArgs, Run, Settings};
 use crate::input::InputType;
+use crate::input::dependency::Dependency;
 use crate::patch::{PatchContext, PatchSource, SmpMode};
 use serde_json::Value;
 
@@ -36,6 +37,11 @@ pub struct Target {
     pub pre_render: bool,
     /// `--keep-workdir`.
     pub keep_workdir: bool,
+    /// `--dependency`: subcharts to add, in order.
+    pub dependencies: Vec<Dependency>,
+    /// The input is a copy of the chart that helm-x made (to add `--dependency` charts), so helm
+    /// must not be given the chart-location flags (`--version`, `--repo`, `--verify`…) again.
+    pub local_copy: bool,
     /// `--kustomize-build-arg`: extra argv words for `kustomize build` / `kubectl kustomize`, in order.
     pub kustomize_build_args: Vec<OsString>,
     /// `--force-namespace` and `--force-namespace-mode`.
@@ -47,6 +53,14 @@ impl Target {
     /// does not change goes to helm untouched.
     pub fn transforms(&self) -> bool {
         !self.patches.is_empty() || self.force_namespace.is_some()
+    }
+
+    /// How helm renders the user's chart for helm-x: with the chart-location flags unless helm-x
+    /// already fetched it.
+    pub fn user_chart(&self) -> Run {
+        Run::Render {
+            chart_is_local: self.local_copy,
+        }
     }
 
     /// How the patches apply to this target's objects in `namespace`, knowing `crds` besides them.

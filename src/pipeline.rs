@@ -16,7 +16,8 @@ use serde_json::{Map, Value, json};
 use crate::chart::{TempChart, freeze, sanitize_name, workdir::WorkDir};
 use crate::helm::postrender::{self, Chained, Hookup};
 use crate::helm::{HelmArgs, Reuse, Run, Verb};
-use crate::input::{self, Source, archive, chart, kustomize, manifests, walk};
+use crate::input::dependency::Dependency;
+use crate::input::{self, Source, archive, chart, dependency, kustomize, manifests, walk};
 use crate::invocation::{Invocation, Target};
 use crate::stream::{Document, Stream};
 use crate::{filter, patch};
@@ -83,7 +84,7 @@ pub fn prepare(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
         check_flags(&inv.helm_args, verb, &[verb], source)?;
         return Ok(Prepared {
             chart: target.input.as_str().into(),
-            chart_is_local: false,
+            chart_is_local: target.local_copy,
             post_render: None,
             args: inv.helm_args.clone(),
             workdir: None,
@@ -101,7 +102,7 @@ pub fn prepare(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
     };
     check_flags(&inv.helm_args, verb, runs, source)?;
     let objects = build(inv, target, verb, source)?;
-    objects.write_chart()
+    objects.write_chart(inv)
 }
 
 /// Whether helm renders the user's chart itself (untouched or post-rendered), rather than helm-x
@@ -110,8 +111,45 @@ pub fn helm_renders(target: &Target, source: &Source) -> bool {
     source.is_chart() && (!target.transforms() || !target.pre_render)
 }
 
+/// The input as every later stage sees it, and the work dir that holds it while they run.
+#[derive(Debug)]
+pub struct Input {
+    /// The target, pointing at helm-x's copy of the chart when it has `--dependency` charts.
+    pub target: Target,
+    /// What the input is.
+    pub source: Source,
+    _workdir: Option<WorkDir>,
+}
+
+/// Detects the input. A chart with `--dependency` charts is copied into a work dir and given them
+/// first (never changed in place), so post-rendering, pre-rendering and diffing all work on a
+/// chart that has them; for a kustomization or manifests dir they go into its temporary chart.
+pub fn resolve(inv: &Invocation, target: &Target) -> Result<Input> {
+    let source = detect(target, &inv.helm_args)?;
+    if target.dependencies.is_empty() || !source.is_chart() {
+        return Ok(Input {
+            target: target.clone(),
+            source,
+            _workdir: None,
+        });
+    }
+    let workdir = WorkDir::create(inv.keep_workdir(target))?;
+    let fetch = inv.helm_args.for_run(Verb::Pull, Run::Pull);
+    let dir = chart::materialize(&source, inv.helm()?, &fetch, workdir.path())?;
+    dependency::add(inv, &dir, workdir.path(), &target.dependencies)?;
+    let mut target = target.clone();
+    target.input = dir.to_string_lossy().into_owned();
+    target.input_type = Some(input::InputType::Chart);
+    target.local_copy = true;
+    Ok(Input {
+        target,
+        source: Source::ChartDir(dir),
+        _workdir: Some(workdir),
+    })
+}
+
 /// Detects the input and checks a packaged chart before anything reads it.
-pub fn detect(target: &Target, args: &HelmArgs) -> Result<Source> {
+fn detect(target: &Target, args: &HelmArgs) -> Result<Source> {
     let source = input::detect(&target.input, target.input_type, args.repo())?;
     if let Source::ChartArchive(tgz) = &source {
         archive::validate(tgz)?;
@@ -177,7 +215,7 @@ fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
     }
     let workdir = WorkDir::create(inv.keep_workdir(target))?;
     let mut chart: OsString = target.input.as_str().into();
-    let mut chart_is_local = false;
+    let mut chart_is_local = target.local_copy;
     let mut targets_checked = false;
     // Read once: a packaged chart is extracted for them.
     let crds = chart_crds(source, workdir.path())?;
@@ -231,6 +269,8 @@ pub struct Objects {
     pub args: HelmArgs,
     /// Whether the source is a chart that helm rendered.
     pub rendered_by_helm: bool,
+    /// `--dependency` charts the temporary chart gets (a chart's were rendered in).
+    pub dependencies: Vec<Dependency>,
 }
 
 impl Objects {
@@ -242,8 +282,8 @@ impl Objects {
             .unwrap_or("chart")
     }
 
-    /// Writes the temporary chart into the work dir.
-    pub fn write_chart(self) -> Result<Prepared> {
+    /// Writes the temporary chart, with its `--dependency` charts, into the work dir.
+    pub fn write_chart(self, inv: &Invocation) -> Result<Prepared> {
         let chart_dir = self.workdir.path().join("chart");
         std::fs::create_dir(&chart_dir)
             .with_context(|| format!("cannot create {}", chart_dir.display()))?;
@@ -252,6 +292,9 @@ impl Objects {
             stream: &self.stream,
         }
         .write(&chart_dir)?;
+        if !self.dependencies.is_empty() {
+            dependency::add(inv, &chart_dir, self.workdir.path(), &self.dependencies)?;
+        }
         let crds = if self.rendered_by_helm {
             Vec::new()
         } else {
@@ -320,6 +363,10 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
         stream,
         args,
         rendered_by_helm: source.is_chart(),
+        dependencies: match source.is_chart() {
+            true => Vec::new(),
+            false => target.dependencies.clone(),
+        },
     })
 }
 
@@ -492,11 +539,6 @@ fn generated_metadata(
     meta
 }
 
-/// A render of the user's own chart, wherever it lives (helm fetches it).
-const USER_CHART: Run = Run::Render {
-    chart_is_local: false,
-};
-
 /// The release helm would make of the user's chart for `helm VERB`, rendered by helm itself:
 /// `helm template` offline, else `helm install|upgrade --dry-run=server -o json`, which sees the
 /// release history, `lookup`, the cluster's capabilities and applies helm's values rules. Returns
@@ -522,7 +564,7 @@ pub fn render_release(
             argv.push("--install".into());
         }
         argv.extend(["--dry-run=server".into(), "--output".into(), "json".into()]);
-        argv.extend(args.for_run(verb, USER_CHART));
+        argv.extend(args.for_run(verb, target.user_chart()));
         let out = helm.output_quiet(&argv)?;
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.success() {
@@ -567,7 +609,7 @@ pub fn template_release(
         }
         argv.extend(cluster_render_args(inv, target, verb)?);
     }
-    argv.extend(args.for_run(Verb::Template, USER_CHART));
+    argv.extend(args.for_run(Verb::Template, target.user_chart()));
     let out = inv.helm()?.capture(&argv)?;
     Stream::parse(&out, "output of helm template", source_of)
 }

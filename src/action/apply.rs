@@ -21,8 +21,9 @@ pub fn run(inv: &Invocation, target: &Target, verb: Verb, adopt: &[String]) -> R
             eprintln!("helm-x: {outcome}");
         }
     }
-    let source = pipeline::detect(target, &inv.helm_args)?;
-    let prepared = pipeline::prepare(inv, target, verb, &source)?;
+    let input = pipeline::resolve(inv, target)?;
+    let (target, source) = (&input.target, &input.source);
+    let prepared = pipeline::prepare(inv, target, verb, source)?;
     if !prepared.crds.is_empty() && inv.helm_args.dry_run().is_none() {
         let owner = CrdOwner {
             release: &target.release,

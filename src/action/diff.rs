@@ -279,11 +279,12 @@ fn render(
     opts: &DiffOptions,
     scratch: &std::path::Path,
 ) -> Result<Rendered> {
-    let source = pipeline::detect(target, &inv.helm_args)?;
-    pipeline::check_input_flags(target, &source)?;
-    if !pipeline::helm_renders(target, &source) {
+    let input = pipeline::resolve(inv, target)?;
+    let (target, source) = (&input.target, &input.source);
+    pipeline::check_input_flags(target, source)?;
+    if !pipeline::helm_renders(target, source) {
         return Ok(Rendered {
-            new: NewSide::Text(built(inv, target, &source)?),
+            new: NewSide::Text(built(inv, target, source)?),
             crds: Vec::new(),
         });
     }
@@ -315,13 +316,13 @@ fn render(
             }
             _ => args.clone(),
         };
-        pipeline::check_flags(&args, verb, &[Verb::Template], &source)?;
+        pipeline::check_flags(&args, verb, &[Verb::Template], source)?;
         pipeline::template_release(inv, target, verb, &args)?
     } else {
-        pipeline::check_flags(args, Verb::Upgrade, &[Verb::Upgrade], &source)?;
+        pipeline::check_flags(args, Verb::Upgrade, &[Verb::Upgrade], source)?;
         pipeline::render_release(inv, target, Verb::Upgrade, args)?
     };
-    let crds = pipeline::chart_crds(&source, scratch)?;
+    let crds = pipeline::chart_crds(source, scratch)?;
     pipeline::patch_objects(inv, target, &mut stream, &crds)?;
     pipeline::force_namespace(inv, target, Verb::Upgrade, &mut stream, &crds)?;
     if args.include_crds() {
@@ -349,7 +350,7 @@ fn built(inv: &Invocation, target: &Target, source: &crate::input::Source) -> Re
         let documents: Vec<&Document> = objects.stream.documents.iter().collect();
         return output::helm_template(objects.chart_name(), &documents, filter);
     }
-    let prepared = objects.write_chart()?;
+    let prepared = objects.write_chart(inv)?;
     let mut argv: Vec<OsString> = vec![
         "template".into(),
         target.release.as_str().into(),

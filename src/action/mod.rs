@@ -6,6 +6,7 @@
 pub mod adopt;
 pub mod apply;
 pub mod diff;
+pub mod passthrough;
 pub mod postrender;
 pub mod template;
 

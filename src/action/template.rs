@@ -22,12 +22,16 @@ use crate::pipeline;
 
 /// Renders the input and prints it as `helm template` does.
 pub fn run(inv: &Invocation, target: &Target) -> Result<ExitCode> {
-    let source = pipeline::detect(target, &inv.helm_args)?;
-    pipeline::check_input_flags(target, &source)?;
-    let printable = !inv.keep_workdir(target) && inv.helm_args.all_within(PRINTABLE_FLAGS);
+    let input = pipeline::resolve(inv, target)?;
+    let (target, source) = (&input.target, &input.source);
+    pipeline::check_input_flags(target, source)?;
+    // A temporary chart with `--dependency` charts needs helm to render them.
+    let printable = !inv.keep_workdir(target)
+        && inv.helm_args.all_within(PRINTABLE_FLAGS)
+        && (source.is_chart() || target.dependencies.is_empty());
     let prints_itself = source.is_chart() && target.transforms() && printable;
-    if pipeline::helm_renders(target, &source) && !prints_itself {
-        let prepared = pipeline::prepare(inv, target, Verb::Template, &source)?;
+    if pipeline::helm_renders(target, source) && !prints_itself {
+        let prepared = pipeline::prepare(inv, target, Verb::Template, source)?;
         return Ok(exit_code(prepared.run(
             inv,
             Verb::Template,
@@ -35,8 +39,8 @@ pub fn run(inv: &Invocation, target: &Target) -> Result<ExitCode> {
             &[],
         )?));
     }
-    pipeline::check_flags(&inv.helm_args, Verb::Template, &[Verb::Template], &source)?;
-    let objects = pipeline::build(inv, target, Verb::Template, &source)?;
+    pipeline::check_flags(&inv.helm_args, Verb::Template, &[Verb::Template], source)?;
+    let objects = pipeline::build(inv, target, Verb::Template, source)?;
     if printable {
         let documents = if objects.rendered_by_helm {
             objects.stream.documents.iter().collect()
@@ -52,7 +56,7 @@ pub fn run(inv: &Invocation, target: &Target) -> Result<ExitCode> {
             .context("cannot write the rendered manifests")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let prepared = objects.write_chart()?;
+    let prepared = objects.write_chart(inv)?;
     Ok(exit_code(prepared.run(
         inv,
         Verb::Template,

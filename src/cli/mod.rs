@@ -15,8 +15,9 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand}
 
 use crate::action;
 use crate::filter::namespace::{ForceNamespace, NamespaceMode};
-use crate::helm::{HelmArgs, Verb};
+use crate::helm::{HelmArgs, Verb, classify};
 use crate::input::InputType;
+use crate::input::dependency::Dependency;
 use crate::input::helm_shim;
 use crate::invocation::{Invocation, Target};
 use crate::patch::{PatchSource, SmpMode};
@@ -36,6 +37,8 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per process: boxing the argument structs would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Render the input locally, like `helm template`.
@@ -104,6 +107,15 @@ pub struct ChartArgs {
     /// `override`: every namespaced object; `fill`: only those that name no namespace.
     #[arg(long, value_enum, default_value_t = NamespaceMode::Override, requires = "force_namespace")]
     pub force_namespace_mode: NamespaceMode,
+    /// Add the chart `[ALIAS=]CHART[:VERSION]` as a subchart (repeatable): CHART is `repo/chart`
+    /// (from `helm repo list`), `oci://…` or a local path; on unless `--set ALIAS.enabled=false`,
+    /// configured with `--set ALIAS.key=…`.
+    #[arg(
+        long,
+        visible_alias = "adhoc-dependency",
+        value_name = "[ALIAS=]CHART[:VERSION]"
+    )]
+    pub dependency: Vec<Dependency>,
     #[command(flatten)]
     pub patches: PatchArgs,
 }
@@ -115,7 +127,7 @@ pub struct PatchArgs {
     #[arg(long = "strategic-merge-patch", value_name = "FILE")]
     strategic: Vec<PathBuf>,
     /// JSON patch file: `target: {group, version, kind, name, namespace}` with `patch: [RFC 6902 ops]` or `path:`.
-    #[arg(long = "json-patch", value_name = "FILE")]
+    #[arg(long = "json-patch", visible_alias = "jsonpatch", value_name = "FILE")]
     json: Vec<PathBuf>,
     /// kustomize `patches:` entries (inline `patch:` or `path:`, optional `target` selector).
     #[arg(long = "patch", value_name = "FILE")]
@@ -155,6 +167,8 @@ impl ChartArgs {
             allow_missing_patch_targets: self.patches.allow_missing_patch_targets,
             pre_render: self.pre_render,
             keep_workdir: self.keep_workdir,
+            dependencies: self.dependency.clone(),
+            local_copy: false,
             kustomize_build_args: self.kustomize_build_arg.clone(),
             force_namespace: self
                 .force_namespace
@@ -173,7 +187,14 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
     if let Some(shim) = helm_shim::invoked() {
         return helm_shim::run(&shim, argv);
     }
-    let (ours, helm) = split_argv(argv);
+    let argv = match route(argv) {
+        Route::Ours(argv) => argv,
+        Route::Helm(argv) => return action::passthrough::run(&argv),
+    };
+    let (ours, helm, unknown) = split_argv(argv);
+    if let Some(error) = unknown.into_iter().next() {
+        bail!(error);
+    }
     let mut full = vec![OsString::from("helm x")];
     full.extend(ours);
     // Usage errors exit 1, as helm's and helm-diff's do (clap's own code, 2, means "changes" to
@@ -287,9 +308,86 @@ fn takes_next(arg: &clap::Arg) -> bool {
     arg.get_action().takes_values() && !arg.is_require_equals_set()
 }
 
+/// Where a command line goes: to helm-x's own subcommands, or on to helm.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    Ours(Vec<OsString>),
+    Helm(Vec<OsString>),
+}
+
+/// Decides who owns the command line. helm-x owns its subcommands (and `help`, `--help`,
+/// `--version`), `apply` (`upgrade --install`) and a bare `version`; everything else, `version
+/// --short` included, is helm's. Helm's global flags may stand before the subcommand, as on helm's
+/// own command line; for one of ours they move after it. A leading flag the table does not know as
+/// a global leaves the subcommand unknown, so the line goes to helm, which parses it as it always has.
+fn route(mut argv: Vec<OsString>) -> Route {
+    let mut i = 0;
+    while let Some(token) = argv.get(i).map(|t| t.to_string_lossy()) {
+        if token == "--" || token.len() < 2 || !token.starts_with('-') {
+            break;
+        }
+        if matches!(token.as_ref(), "-h" | "--help" | "-V" | "--version") {
+            return Route::Ours(argv);
+        }
+        match classify(&token) {
+            Some((flag, attached)) if flag.is_global() => {
+                i += if flag.takes_value(Verb::Upgrade) && !attached {
+                    2
+                } else {
+                    1
+                };
+            }
+            _ => return Route::Helm(argv),
+        }
+    }
+    let Some(word) = argv.get(i).map(|w| w.to_string_lossy().into_owned()) else {
+        return Route::Ours(argv);
+    };
+    let cmd = Cli::command();
+    let ours = match word.as_str() {
+        "help" | "apply" => true,
+        "version" => argv.len() == i + 1,
+        "--" => false,
+        name => cmd.find_subcommand(name).is_some(),
+    };
+    if !ours {
+        return Route::Helm(argv);
+    }
+    let globals: Vec<OsString> = argv.drain(..i).collect();
+    if word == "apply" {
+        argv.splice(0..1, ["upgrade".into(), "--install".into()]);
+    }
+    let end = argv.iter().position(|t| t == "--").unwrap_or(argv.len());
+    argv.splice(end..end, globals);
+    Route::Ours(argv)
+}
+
+/// The error for a flag neither helm-x nor the helm flag table knows, written `--flag word`: helm
+/// may take the word as its value or as an argument, and guessing either could run the wrong
+/// command.
+fn ambiguous(flag: &str, sub: &clap::Command, verb: Verb) -> String {
+    let name = flag.trim_start_matches('-');
+    let mut known: Vec<String> = sub
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .collect();
+    known.extend(crate::helm::longs(verb).map(str::to_string));
+    let best = known
+        .iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let hint = best.map_or_else(String::new, |(_, c)| format!(" (did you mean --{c}?)"));
+    format!(
+        "unknown flag {flag}{hint}; if it takes a value, write {flag}=value (helm-x passes flags \
+         it does not know to helm, but cannot tell whether {flag} takes the word after it)"
+    )
+}
+
 /// Splits the argv into what clap parses (subcommand, positionals, helm-x's own flags) and the helm
-/// flags to pass on. Anything after `--` goes to helm verbatim.
-fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs) {
+/// flags to pass on, and the errors for unknown flags written `--flag word`. Anything after `--`
+/// goes to helm verbatim.
+fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs, Vec<String>) {
     // `helm x diff upgrade REL INPUT` is how helm-diff users type it; `helm x diff revision|
     // rollback|release` are helm-diff's other subcommands.
     if argv.len() > 2 && argv[0] == "diff" {
@@ -316,8 +414,9 @@ fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs) {
             .any(|a| matches!(a.get_id().as_str(), "release" | "releases"))
     };
     let Some(sub) = sub.filter(takes_release) else {
-        return (argv, helm);
+        return (argv, helm, Vec::new());
     };
+    let mut unknown = Vec::new();
     let verb = verb_of(sub.get_name());
     let mut ours = vec![argv[0].clone()];
     let mut i = 1;
@@ -353,10 +452,19 @@ fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs) {
                 ours.extend_from_slice(&argv[i..end]);
                 i = end;
             }
-            None => i += helm.take(&argv[i..], verb),
+            None => {
+                let bare = !token.contains('=') && (token.starts_with("--") || token.len() == 2);
+                let word_follows = argv
+                    .get(i + 1)
+                    .is_some_and(|w| !w.to_string_lossy().starts_with('-'));
+                if bare && word_follows && classify(&token).is_none() {
+                    unknown.push(ambiguous(&token, sub, verb));
+                }
+                i += helm.take(&argv[i..], verb);
+            }
         }
     }
-    (ours, helm)
+    (ours, helm, unknown)
 }
 
 #[cfg(test)]
@@ -369,7 +477,7 @@ mod tests {
 
     #[test]
     fn own_flags_and_positionals_go_to_clap() {
-        let (ours, helm) = split_argv(os(&[
+        let (ours, helm, _) = split_argv(os(&[
             "upgrade",
             "--install",
             "web",
@@ -421,7 +529,7 @@ mod tests {
             "--patch",
             "d",
         ]);
-        let (ours, _) = split_argv(argv);
+        let (ours, _, _) = split_argv(argv);
         let mut full = os(&["helm x"]);
         full.extend(ours);
         let m = Cli::command().get_matches_from(full);
@@ -450,7 +558,7 @@ mod tests {
             "--kustomize-build-arg",
             "--helm-api-versions=a b/v1",
         ]);
-        let (ours, helm) = split_argv(argv);
+        let (ours, helm, _) = split_argv(argv);
         let mut full = os(&["helm x"]);
         full.extend(ours);
         let m = Cli::command().get_matches_from(full);
@@ -478,7 +586,7 @@ mod tests {
     fn diff_args(words: &[&str]) -> (diff::DiffArgs, HelmArgs) {
         let mut argv = os(&["diff", "upgrade", "r", "in"]);
         argv.extend(os(words));
-        let (ours, helm) = split_argv(argv);
+        let (ours, helm, _) = split_argv(argv);
         let mut full = os(&["helm x"]);
         full.extend(ours);
         let m = Cli::command().try_get_matches_from(full).unwrap();
@@ -545,7 +653,7 @@ mod tests {
                 "diff-release",
             ),
         ] {
-            let (ours, helm) = split_argv(os(words));
+            let (ours, helm, _) = split_argv(os(words));
             let mut full = os(&["helm x"]);
             full.extend(ours);
             let m = Cli::command().try_get_matches_from(full).unwrap();
@@ -555,8 +663,104 @@ mod tests {
     }
 
     #[test]
+    fn subcommands_helm_x_does_not_own_go_to_helm() {
+        let helm = |w: &[&str]| Route::Helm(os(w));
+        let ours = |w: &[&str]| Route::Ours(os(w));
+        assert_eq!(route(os(&["list", "-A"])), helm(&["list", "-A"]));
+        assert_eq!(
+            route(os(&["version", "--short"])),
+            helm(&["version", "--short"])
+        );
+        assert_eq!(route(os(&["version"])), ours(&["version"]));
+        assert_eq!(route(os(&["--help"])), ours(&["--help"]));
+        assert_eq!(
+            route(os(&["apply", "r", "./k", "--", "--x"])),
+            ours(&["upgrade", "--install", "r", "./k", "--", "--x"])
+        );
+        // Helm's globals may come first; for a subcommand of ours they move behind it.
+        assert_eq!(
+            route(os(&[
+                "-n",
+                "ns",
+                "--kube-context=c",
+                "template",
+                "r",
+                "./k"
+            ])),
+            ours(&["template", "r", "./k", "-n", "ns", "--kube-context=c"])
+        );
+        assert_eq!(
+            route(os(&["-n", "ns", "status", "r"])),
+            helm(&["-n", "ns", "status", "r"])
+        );
+        assert_eq!(
+            route(os(&["--newer-global", "template", "r"])),
+            helm(&["--newer-global", "template", "r"])
+        );
+    }
+
+    #[test]
+    fn unknown_flags_before_a_word_are_errors_in_words() {
+        let (_, _, unknown) = split_argv(os(&["template", "r", "in", "--set-strng", "a=b"]));
+        assert_eq!(
+            unknown,
+            [
+                "unknown flag --set-strng (did you mean --set-string?); if it takes a value, write \
+              --set-strng=value (helm-x passes flags it does not know to helm, but cannot tell \
+              whether --set-strng takes the word after it)"
+            ]
+        );
+        // Unknown but unambiguous: at the end, before another flag, or with `=`.
+        for tail in [
+            &["--newer"][..],
+            &["--newer", "--set", "a=b"],
+            &["--newer=v", "x"],
+        ] {
+            let mut argv = os(&["template", "r", "in"]);
+            argv.extend(os(tail));
+            let (_, helm, unknown) = split_argv(argv);
+            assert!(unknown.is_empty(), "{tail:?}: {unknown:?}");
+            let passed = helm.for_run(
+                Verb::Template,
+                crate::helm::Run::Final {
+                    chart_is_local: true,
+                },
+            );
+            assert!(
+                passed
+                    .iter()
+                    .any(|t| t.to_string_lossy().starts_with("--newer"))
+            );
+        }
+    }
+
+    #[test]
+    fn the_talks_spelling_is_accepted() {
+        let argv = os(&[
+            "upgrade",
+            "myapp",
+            "./what",
+            "--install",
+            "--jsonpatch",
+            "j.yaml",
+            "--adhoc-dependency",
+            "log=./log",
+        ]);
+        let (ours, _, unknown) = split_argv(argv);
+        assert!(unknown.is_empty(), "{unknown:?}");
+        let mut full = os(&["helm x"]);
+        full.extend(ours);
+        let m = Cli::command().get_matches_from(full);
+        let (_, sub) = m.subcommand().unwrap();
+        let args = ApplyArgs::from_arg_matches(sub).unwrap();
+        let target = args.chart.target(sub);
+        assert_eq!(target.patches, [PatchSource::Json("j.yaml".into())]);
+        assert_eq!(target.dependencies, ["log=./log".parse().unwrap()]);
+    }
+
+    #[test]
     fn version_and_help_untouched() {
-        let (ours, helm) = split_argv(os(&["version"]));
+        let (ours, helm, _) = split_argv(os(&["version"]));
         assert_eq!(ours, os(&["version"]));
         assert_eq!(helm, HelmArgs::default());
     }

@@ -106,6 +106,20 @@ impl HelmFlag {
             Arity::ValueOnUpgrade => verb == Verb::Upgrade,
         }
     }
+
+    /// Whether every helm command takes it (cluster, namespace, client settings), so it may stand
+    /// before the subcommand.
+    pub fn is_global(&self) -> bool {
+        self.role == Role::Global
+    }
+}
+
+/// The long names `verb` accepts, for suggesting the flag a user probably meant.
+pub fn longs(verb: Verb) -> impl Iterator<Item = &'static str> {
+    HELM_FLAGS
+        .iter()
+        .filter(move |f| f.verbs.contains(verb))
+        .map(|f| f.long)
 }
 
 const fn flag(

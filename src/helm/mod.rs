@@ -8,7 +8,7 @@ pub mod postrender;
 mod settings;
 
 pub use args::{HelmArgs, Reuse, Run};
-pub use flags::{HelmFlag, Verb, classify};
+pub use flags::{HelmFlag, Verb, classify, longs};
 pub use settings::Settings;
 
 use std::ffi::{OsStr, OsString};

@@ -238,7 +238,7 @@ fn subchart_names(dir: &Path) -> BTreeSet<String> {
 }
 
 /// The `Chart.yaml` of a packaged chart (`TOP/Chart.yaml`), read without extracting anything.
-fn archive_metadata(tgz: &Path) -> Option<String> {
+pub(super) fn archive_metadata(tgz: &Path) -> Option<String> {
     let file = std::fs::File::open(tgz).ok()?;
     let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(file));
     for entry in tar.entries().ok()?.take(MAX_SUBCHART_ENTRIES) {

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod chart;
+pub mod dependency;
 pub mod helm_shim;
 pub mod kustomize;
 pub mod manifests;
