@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result};
 
 use crate::cluster::{Cluster, ClusterConfig};
+use crate::filter::inject::Injector;
 use crate::filter::namespace::ForceNamespace;
 use crate::helm::{Helm, HelmArgs, Run, Settings};
 use crate::input::InputType;
@@ -37,6 +38,8 @@ pub struct Target {
     pub pre_render: bool,
     /// `--keep-workdir`.
     pub keep_workdir: bool,
+    /// `--inject`: injectors to run on the objects, in order, after the patches.
+    pub injectors: Vec<Injector>,
     /// `--dependency`: subcharts to add, in order.
     pub dependencies: Vec<Dependency>,
     /// The input is a copy of the chart that helm-x made (to add `--dependency` charts), so helm
@@ -49,10 +52,10 @@ pub struct Target {
 }
 
 impl Target {
-    /// Whether helm-x changes the objects at all (patches or `--force-namespace`); a chart it
-    /// does not change goes to helm untouched.
+    /// Whether helm-x changes the objects at all (patches, `--force-namespace`, injectors); a chart
+    /// it does not change goes to helm untouched.
     pub fn transforms(&self) -> bool {
-        !self.patches.is_empty() || self.force_namespace.is_some()
+        !self.patches.is_empty() || self.force_namespace.is_some() || !self.injectors.is_empty()
     }
 
     /// How helm renders the user's chart for helm-x: with the chart-location flags unless helm-x

@@ -241,6 +241,7 @@ fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
             chain,
             crds,
             force_namespace: target.force_namespace.clone(),
+            injectors: target.injectors.clone(),
             cluster_scoped: match target.force_namespace {
                 Some(_) => cluster_scoped(inv, verb)?,
                 None => Vec::new(),
@@ -353,6 +354,7 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
     };
     patch_objects(inv, target, &mut stream, &[])?;
     force_namespace(inv, target, verb, &mut stream, &[])?;
+    filter::inject::apply(&mut stream, &target.injectors)?;
     if !source.is_chart() {
         filter::crds::keep(&mut stream)?;
         crate::chart::safe_file_names(&mut stream);

@@ -325,6 +325,7 @@ fn render(
     let crds = pipeline::chart_crds(source, scratch)?;
     pipeline::patch_objects(inv, target, &mut stream, &crds)?;
     pipeline::force_namespace(inv, target, Verb::Upgrade, &mut stream, &crds)?;
+    crate::filter::inject::apply(&mut stream, &target.injectors)?;
     if args.include_crds() {
         let crds = crds.iter().cloned();
         (stream.documents).extend(crds.map(|crd| Document::from_value(String::new(), crd)));

@@ -8,7 +8,7 @@ use std::process::{ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::filter::namespace;
+use crate::filter::{inject, namespace};
 use crate::helm::postrender::{Chained, Spec, StreamFormat};
 use crate::patch::{self, PatchContext};
 use crate::stream::{Document, Stream};
@@ -71,6 +71,7 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
     if let Some(force) = &job.force_namespace {
         namespace::apply(&mut stream, force, &job.crds, &job.cluster_scoped)?;
     }
+    inject::apply(&mut stream, &job.injectors)?;
     if spec.format == StreamFormat::Annotations {
         // A patch that replaced the annotations must not send the object to another file.
         for doc in &mut stream.documents {

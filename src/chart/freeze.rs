@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::{check_relative, escape_template};
+use crate::filter::inject;
 use crate::helm::{Run, Verb};
 use crate::input::{Source, chart, walk};
 use crate::invocation::{Invocation, Target};
 use crate::patch;
 use crate::pipeline::{self, render_release};
-use crate::stream::Document;
+use crate::stream::{Document, Stream};
 
 /// The chart copy with frozen hook templates, or `None` when no patch targets a hook.
 pub fn hooks(
@@ -47,7 +48,10 @@ pub fn hooks(
     let targeted: BTreeSet<&str> = documents
         .iter()
         .zip(&after)
-        .filter(|(d, a)| !d.hook_events().is_empty() && a.is_none_or(|a| a.is_modified()))
+        .filter(|(d, a)| {
+            let changed = !target.injectors.is_empty() || a.is_none_or(|a| a.is_modified());
+            !d.hook_events().is_empty() && changed
+        })
         .map(|(d, _)| d.file.as_str())
         .collect();
     if targeted.is_empty() {
@@ -61,21 +65,27 @@ pub fn hooks(
     )?;
     for file in &targeted {
         let mut body = String::new();
+        let mut push = |text: &str| {
+            body.push_str("---\n");
+            body.push_str(text.trim_end_matches('\n'));
+            body.push('\n');
+        };
+        // The file's other objects stay as rendered: the post-renderer patches and injects them.
+        let mut hooks = Stream::default();
         for (doc, now) in documents
             .iter()
             .zip(&after)
             .filter(|(d, _)| d.file == *file)
         {
-            let text = if doc.hook_events().is_empty() {
-                Some(doc.text())
-            } else {
-                now.map(|d| d.text())
-            };
-            if let Some(text) = text {
-                body.push_str("---\n");
-                body.push_str(text.trim_end_matches('\n'));
-                body.push('\n');
+            if doc.hook_events().is_empty() {
+                push(&doc.text());
+            } else if let Some(now) = now {
+                hooks.documents.push((*now).clone());
             }
+        }
+        inject::apply(&mut hooks, &target.injectors)?;
+        for hook in &hooks.documents {
+            push(&hook.text());
         }
         write_frozen(&dir, file, &escape_template(&body))?;
     }

@@ -14,6 +14,7 @@ use anyhow::{Result, bail};
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::action;
+use crate::filter::inject::Injector;
 use crate::filter::namespace::{ForceNamespace, NamespaceMode};
 use crate::helm::{HelmArgs, Verb, classify};
 use crate::input::InputType;
@@ -116,6 +117,11 @@ pub struct ChartArgs {
         value_name = "[ALIAS=]CHART[:VERSION]"
     )]
     pub dependency: Vec<Dependency>,
+    /// Run this injector on the objects (repeatable, after the patches): one command line, split
+    /// into words without a shell, its `FILE` word replaced by a file of the objects; what it
+    /// prints replaces them. E.g. `--inject 'istioctl kube-inject -f FILE'`.
+    #[arg(long, value_name = "'CMD ARG… FILE …'")]
+    pub inject: Vec<Injector>,
     #[command(flatten)]
     pub patches: PatchArgs,
 }
@@ -168,6 +174,7 @@ impl ChartArgs {
             pre_render: self.pre_render,
             keep_workdir: self.keep_workdir,
             dependencies: self.dependency.clone(),
+            injectors: self.inject.clone(),
             local_copy: false,
             kustomize_build_args: self.kustomize_build_arg.clone(),
             force_namespace: self

@@ -2,4 +2,5 @@
 //! module with its tests: a function that changes a [`crate::stream::Stream`] in place.
 
 pub mod crds;
+pub mod inject;
 pub mod namespace;

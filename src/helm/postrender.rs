@@ -16,6 +16,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::Helm;
+use crate::filter::inject::Injector;
 use crate::filter::namespace::ForceNamespace;
 use crate::patch::{PatchSource, SmpMode};
 
@@ -57,6 +58,8 @@ pub struct Job {
     pub crds: Vec<serde_json::Value>,
     /// `--force-namespace`, applied after the patches.
     pub force_namespace: Option<ForceNamespace>,
+    /// `--inject` command lines, run last.
+    pub injectors: Vec<Injector>,
     /// Cluster-scoped `(group, kind)`s from the cluster's discovery, for `--force-namespace`.
     pub cluster_scoped: Vec<(String, String)>,
 }
@@ -217,6 +220,7 @@ mod tests {
                     namespace: "team".into(),
                     mode: crate::filter::namespace::NamespaceMode::Fill,
                 }),
+                injectors: vec!["inject -f FILE".parse().unwrap()],
                 cluster_scoped: vec![("x.io".into(), "Global".into())],
             },
             cwd: "/w".into(),
