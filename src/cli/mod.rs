@@ -36,6 +36,8 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per run: boxing the large variants would only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Render the input locally, like `helm template`.

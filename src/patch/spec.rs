@@ -40,6 +40,8 @@ impl PatchSource {
 pub struct PatchOrigin {
     /// The patch file as given by the user.
     pub file: PathBuf,
+    /// Whether `file` was given to `--transformer` (a patch transformer's document).
+    pub transformer: bool,
     /// Document within `file`.
     pub document: usize,
     /// Entry within a document that is a list of entries.
@@ -54,6 +56,7 @@ impl PatchOrigin {
     fn new(file: &Path, document: usize, entry: Option<usize>) -> Self {
         Self {
             file: file.to_path_buf(),
+            transformer: false,
             document,
             entry,
             body_file: None,
@@ -64,9 +67,14 @@ impl PatchOrigin {
 
 impl fmt::Display for PatchOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.transformer {
+            "transformer"
+        } else {
+            "patch"
+        };
         write!(
             f,
-            "patch file {}, document {}",
+            "{what} file {}, document {}",
             self.file.display(),
             self.document
         )?;
@@ -511,6 +519,7 @@ pub(crate) fn transformer_patches(
 ) -> anyhow::Result<Option<Vec<Patch>>> {
     let yaml = Yaml::for_smps(mode);
     let mut origin = PatchOrigin::new(file, document, None);
+    origin.transformer = true;
     let mut out = Vec::new();
     match kind {
         "PatchTransformer" => kustomize_entry(origin, config, yaml, &mut None, &mut out)?,

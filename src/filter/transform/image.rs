@@ -66,11 +66,11 @@ impl ImageTag {
             Value::Object(map) => {
                 for (key, child) in map.iter_mut() {
                     self.walk(child)?;
-                    if key == "containers" || key == "initContainers" {
-                        if let Value::Array(items) = child {
-                            for item in items {
-                                self.container(item)?;
-                            }
+                    if let ("containers" | "initContainers", Value::Array(items)) =
+                        (key.as_str(), child)
+                    {
+                        for item in items {
+                            self.container(item)?;
                         }
                     }
                 }

@@ -78,8 +78,7 @@ pub fn load(file: &Path, mode: SmpMode) -> Result<Vec<Transformation>> {
             continue;
         }
         let document = index + 1;
-        let at = format!("transformer file {}, document {document}", file.display());
-        out.push(load_one(file, document, doc, mode).map_err(|e| anyhow!("{at}: {e:#}"))?);
+        out.push(load_one(file, document, doc, mode)?);
     }
     if out.is_empty() {
         bail!("transformer file {} holds no transformers", file.display());
@@ -93,13 +92,38 @@ const KINDS: &str = "AnnotationsTransformer, ImageTagTransformer, LabelTransform
     PatchTransformer, PrefixSuffixTransformer, PrefixTransformer, ReplicaCountTransformer, \
     SuffixTransformer";
 
+/// One document: a patch transformer's patches (whose errors carry their origin) or a field
+/// transformer.
 fn load_one(file: &Path, document: usize, doc: Value, mode: SmpMode) -> Result<Transformation> {
+    let at = || format!("transformer file {}, document {document}", file.display());
     let Value::Object(mut config) = doc else {
         bail!(
-            "expected a transformer config (a mapping), found {}",
+            "{}: expected a transformer config (a mapping), found {}",
+            at(),
             type_name(&doc)
         );
     };
+    let kind = check_header(&mut config).map_err(|e| anyhow!("{}: {e}", at()))?;
+    let metadata = config.remove("metadata");
+    if let Some(patches) = crate::patch::spec::transformer_patches(
+        file,
+        document,
+        &kind,
+        Value::Object(config.clone()),
+        mode,
+    )? {
+        return Ok(Transformation::Patches(patches));
+    }
+    let fields = field_kind(&kind, Value::Object(config), metadata)
+        .map_err(|e| anyhow!("{}: {e:#}", at()))?;
+    Ok(Transformation::Fields(Fields {
+        origin: format!("{} ({kind})", at()),
+        kind: fields,
+    }))
+}
+
+/// Takes `apiVersion` and `kind` out of a config, which must be a builtin: the kind.
+fn check_header(config: &mut serde_json::Map<String, Value>) -> Result<String> {
     let text = |v: Option<Value>, field: &str| match v {
         Some(Value::String(s)) => Ok(s),
         Some(other) => bail!("`{field}` must be a string, found {}", type_name(&other)),
@@ -113,18 +137,12 @@ fn load_one(file: &Path, document: usize, doc: Value, mode: SmpMode) -> Result<T
              transformers run in-process (apiVersion: builtin)"
         );
     }
-    let metadata = config.remove("metadata");
-    if let Some(patches) = crate::patch::spec::transformer_patches(
-        file,
-        document,
-        &kind,
-        Value::Object(config.clone()),
-        mode,
-    )? {
-        return Ok(Transformation::Patches(patches));
-    }
-    let config = Value::Object(config);
-    let field_kind = match kind.as_str() {
+    Ok(kind)
+}
+
+/// A field transformer's settings.
+fn field_kind(kind: &str, config: Value, metadata: Option<Value>) -> Result<FieldKind> {
+    Ok(match kind {
         "LabelTransformer" => {
             let c: Labels = parse(config)?;
             FieldKind::Labels(c.labels, c.field_specs)
@@ -180,14 +198,7 @@ fn load_one(file: &Path, document: usize, doc: Value, mode: SmpMode) -> Result<T
             FieldKind::Replicas(c.replica, c.field_specs)
         }
         other => bail!("kind `{other}` is not supported (supported: {KINDS})"),
-    };
-    Ok(Transformation::Fields(Fields {
-        origin: format!(
-            "transformer file {}, document {document} ({kind})",
-            file.display()
-        ),
-        kind: field_kind,
-    }))
+    })
 }
 
 fn parse<T: DeserializeOwned>(config: Value) -> Result<T> {
@@ -339,4 +350,151 @@ fn replicas(stream: &mut Stream, replica: &Replica, specs: &[FieldSpec]) -> Resu
         replica.name,
         kinds.join(", ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::{PatchContext, PatchSource};
+    use crate::testutil::TempDir;
+
+    const OBJECTS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: b}\n---\n\
+        apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: hook\n  annotations: {helm.sh/hook: pre-install}\n\
+        spec: {template: {spec: {containers: [{name: c, image: busybox}]}}}\n";
+
+    fn run(sources: &[PatchSource]) -> Result<(Stream, Vec<usize>), String> {
+        let mut stream = Stream::parse(OBJECTS, "t", |_| "templates/x.yaml".into()).unwrap();
+        let ctx = PatchContext {
+            release_namespace: "default",
+            mode: SmpMode::Apimachinery,
+            allow_missing_targets: false,
+            crds: &[],
+        };
+        let applied =
+            crate::patch::apply(&mut stream, sources, &ctx).map_err(|e| format!("{e:#}"))?;
+        Ok((stream, applied.origins))
+    }
+
+    fn load_err(dir: &TempDir, text: &str) -> (String, String) {
+        let file = dir.write("t.yaml", text);
+        let err = match load(&file, SmpMode::Apimachinery) {
+            Ok(_) => panic!("{text} loads"),
+            Err(e) => format!("{e:#}"),
+        };
+        (err, format!("transformer file {}", file.display()))
+    }
+
+    #[test]
+    fn config_errors_name_the_file_and_document() {
+        let dir = TempDir::new("transform");
+        let label = "apiVersion: builtin\nkind: LabelTransformer\nlabels: {a: b}\n";
+        let (err, file) = load_err(
+            &dir,
+            &format!("{label}---\n---\napiVersion: builtin\nkind: HashTransformer\n"),
+        );
+        assert!(
+            err.starts_with(&format!(
+                "{file}, document 3: kind `HashTransformer` is not supported \
+                 (supported: AnnotationsTransformer,"
+            )),
+            "{err}"
+        );
+        let (err, file) = load_err(
+            &dir,
+            "apiVersion: someteam.example.com/v1\nkind: DatePrefixer\n",
+        );
+        assert_eq!(
+            err,
+            format!(
+                "{file}, document 1: DatePrefixer with apiVersion `someteam.example.com/v1` is \
+                 not supported: only kustomize's builtin transformers run in-process \
+                 (apiVersion: builtin)"
+            )
+        );
+        let (err, file) = load_err(&dir, "kind: LabelTransformer\n");
+        assert_eq!(err, format!("{file}, document 1: missing `apiVersion`"));
+        let (err, file) = load_err(
+            &dir,
+            "apiVersion: builtin\nkind: PatchJson6902Transformer\njsonOp: '[]'\n",
+        );
+        assert_eq!(err, format!("{file}, document 1: missing field `target`"));
+        let (err, file) = load_err(
+            &dir,
+            "apiVersion: builtin\nkind: PrefixSuffixTransformer\nprefix: p-\n",
+        );
+        assert!(
+            err.starts_with(&format!(
+                "{file}, document 1: PrefixSuffixTransformer needs `fieldSpecs`"
+            )),
+            "{err}"
+        );
+        let (err, file) = load_err(
+            &dir,
+            &format!("{label}fieldSpec: [{{path: metadata/labels}}]\n"),
+        );
+        assert!(
+            err.starts_with(&format!("{file}, document 1: unknown field `fieldSpec`")),
+            "{err}"
+        );
+        let (err, file) = load_err(&dir, "# nothing\n---\n");
+        assert_eq!(err, format!("{file} holds no transformers"));
+    }
+
+    #[test]
+    fn bad_field_spec_paths_name_the_transformer_and_object() {
+        let dir = TempDir::new("transform");
+        let file = dir.write(
+            "t.yaml",
+            "apiVersion: builtin\nkind: LabelTransformer\nlabels: {a: b}\n\
+             fieldSpecs: [{path: data/a/deeper, create: true}]\n",
+        );
+        let err = run(&[PatchSource::Transformer(file.clone())]).unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "transformer file {}, document 1 (LabelTransformer): v1 ConfigMap \"cfg\": \
+                 fieldSpec path `data/a/deeper`: expected a mapping or a list at `deeper`, \
+                 found a string",
+                file.display()
+            )
+        );
+    }
+
+    #[test]
+    fn transformers_run_between_patches_in_order_and_reach_hooks() {
+        let dir = TempDir::new("transform");
+        let delete = dir.write(
+            "delete.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n$patch: delete\n",
+        );
+        let prefix = dir.write(
+            "prefix.yaml",
+            "apiVersion: builtin\nkind: PrefixSuffixTransformer\nprefix: p-\nfieldSpecs: [{path: metadata/name}]\n\
+             ---\napiVersion: builtin\nkind: ImageTagTransformer\nimageTag: {name: busybox, newTag: \"2\"}\n",
+        );
+        // The patch after the transformer names the object by its new name.
+        let after = dir.write(
+            "after.yaml",
+            "- target: {kind: Job, name: p-hook}\n  patch: '[{\"op\": \"add\", \"path\": \"/spec/backoffLimit\", \"value\": 1}]'\n",
+        );
+        let (stream, origins) = run(&[
+            PatchSource::Strategic(delete),
+            PatchSource::Transformer(prefix),
+            PatchSource::Kustomize(after),
+        ])
+        .unwrap();
+        assert_eq!(origins, [1]);
+        let job = stream.documents[0].value().unwrap();
+        assert_eq!(job["metadata"]["name"], "p-hook");
+        assert_eq!(job["spec"]["backoffLimit"], 1);
+        assert_eq!(
+            job["spec"]["template"]["spec"]["containers"][0]["image"],
+            "busybox:2"
+        );
+        assert_eq!(
+            stream.documents[0].name(),
+            "p-hook",
+            "the cached identity follows"
+        );
+    }
 }
