@@ -3,13 +3,12 @@
 //! and under the e2e feature the real one (`KUBECTL_BIN`) is asked too and must still give them.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use serde_json::{Value, json};
 
 use crate::patch::{PatchContext, PatchSource, SmpMode};
 use crate::stream::{Document, Stream};
-use crate::testutil::TempDir;
+use crate::testutil::{TempDir, by_identity, object_differences};
 
 /// kubectl's answers, stored per test (see the file's own docs).
 #[allow(clippy::duplicate_mod)]
@@ -162,28 +161,6 @@ kind: Namespace
 metadata: {name: team}
 "#;
 
-/// kind/namespace/name → value.
-fn by_identity(values: impl IntoIterator<Item = Value>) -> BTreeMap<String, Value> {
-    values
-        .into_iter()
-        .map(|v| {
-            let s = |p: &str| {
-                v.pointer(p)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let key = format!(
-                "{}/{}/{}",
-                s("/kind"),
-                s("/metadata/namespace"),
-                s("/metadata/name")
-            );
-            (key, v)
-        })
-        .collect()
-}
-
 /// A scenario: transformer files (in `transformers:` order) and other files they name.
 struct Scenario<'a> {
     transformers: &'a [(&'a str, &'a str)],
@@ -252,18 +229,7 @@ impl Scenario<'_> {
         let (ours, theirs) = (self.ours(&dir), self.theirs(&dir));
         match (&ours, &theirs) {
             (Ok(a), Ok(b)) if !refused => {
-                let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-                let diffs: Vec<String> = keys
-                    .into_iter()
-                    .filter(|k| a.get(*k) != b.get(*k))
-                    .map(|k| {
-                        format!(
-                            "  {k}\n    ours:    {}\n    kubectl: {}",
-                            a.get(k).map_or("-".into(), Value::to_string),
-                            b.get(k).map_or("-".into(), Value::to_string)
-                        )
-                    })
-                    .collect();
+                let diffs = object_differences(a, b);
                 assert!(
                     diffs.is_empty(),
                     "{:?} differ:\n{}",
@@ -283,19 +249,7 @@ impl Scenario<'_> {
 }
 
 fn kubectl_kustomize(dir: &TempDir) -> Result<BTreeMap<String, Value>, String> {
-    let out = Command::new(oracle::kubectl())
-        .arg("kustomize")
-        .arg(dir.path())
-        .env("KUBECONFIG", "/dev/null")
-        .output()
-        .map_err(|e| format!("cannot run kubectl: {e}"))?;
-    if !out.status.success() {
-        let scratch = dir.path().to_str().expect("UTF-8 temp dir");
-        return Err(String::from_utf8_lossy(&out.stderr).replace(scratch, "$DIR"));
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let docs = crate::stream::load_all(&text).map_err(|e| e.to_string())?;
-    Ok(by_identity(docs.into_iter().filter(|d| !d.is_null())))
+    crate::testutil::kubectl_kustomize(&oracle::kubectl(), dir.path()).map(by_identity)
 }
 
 fn check(transformers: &[(&str, &str)], others: &[(&str, &str)]) {

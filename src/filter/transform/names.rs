@@ -19,8 +19,11 @@
 //!   and `serviceName`), `spec.defaultBackend.service.name` and `spec.backend.serviceName`;
 //! - Deployment, ReplicaSet, StatefulSet: HorizontalPodAutoscaler `spec.scaleTargetRef.name`.
 //!
-//! A reference matches a renamed object of the referred kind by its old name in the referrer's
-//! namespace (any namespace for ServiceAccounts, cluster-scoped objects and referrers).
+//! A reference matches a renamed object of the referred kind by its old name, in the referrer's
+//! namespace (any, when either is cluster-scoped; a RoleBinding also reaches the ServiceAccounts
+//! in its subjects' namespaces), as kustomize's `nameref` filter picks referrals. The same update
+//! runs after `NamespaceTransformer` moves objects, which gives binding subjects the namespace
+//! their account moved to.
 
 use std::sync::LazyLock;
 
