@@ -36,7 +36,7 @@ pub struct Cli {
     command: Command,
 }
 
-// Parsed once per run: boxing the large variants would only add indirection.
+// Parsed once per process: boxing the argument structs would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
