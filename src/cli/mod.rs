@@ -138,6 +138,9 @@ pub struct PatchArgs {
     /// kustomize `patches:` entries (inline `patch:` or `path:`, optional `target` selector).
     #[arg(long = "patch", value_name = "FILE")]
     kustomize: Vec<PathBuf>,
+    /// kustomize builtin transformer configs (`apiVersion: builtin`), applied in order with the patches.
+    #[arg(long = "transformer", value_name = "FILE")]
+    transformer: Vec<PathBuf>,
     /// Strategic-merge semantics: `apimachinery` (kubectl and the API server) or `kustomize` (5.x).
     #[arg(long, value_enum, default_value_t = SmpMode::Apimachinery)]
     pub smp_mode: SmpMode,
@@ -157,6 +160,7 @@ impl PatchArgs {
         add("strategic", &self.strategic, PatchSource::Strategic);
         add("json", &self.json, PatchSource::Json);
         add("kustomize", &self.kustomize, PatchSource::Kustomize);
+        add("transformer", &self.transformer, PatchSource::Transformer);
         all.sort_by_key(|(i, _)| *i);
         all.into_iter().map(|(_, p)| p).collect()
     }

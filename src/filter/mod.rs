@@ -4,3 +4,4 @@
 pub mod crds;
 pub mod inject;
 pub mod namespace;
+pub mod transform;

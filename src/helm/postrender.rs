@@ -206,7 +206,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spec = Spec {
             job: Job {
-                patches: vec![PatchSource::Json("p.yaml".into())],
+                patches: vec![
+                    PatchSource::Json("p.yaml".into()),
+                    PatchSource::Transformer("t.yaml".into()),
+                ],
                 smp_mode: SmpMode::Kustomize,
                 allow_missing_targets: true,
                 targets_checked: false,

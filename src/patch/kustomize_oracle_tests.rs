@@ -3,7 +3,6 @@
 //! the real one (`KUBECTL_BIN`) is asked too and must still give them.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use serde_json::{Value, json};
 
@@ -11,7 +10,7 @@ use super::SmpMode;
 use super::apply::{PatchContext, apply_patches};
 use super::spec::{PatchSource, load_patches};
 use crate::stream::Document;
-use crate::testutil::TempDir;
+use crate::testutil::{TempDir, by_identity, object_differences};
 
 /// kubectl's answers, stored per test (see the file's own docs).
 // Also included by the other kubectl-oracle unit tests: one store per test, no shared state.
@@ -162,26 +161,6 @@ fn ops(rng: &mut Rng, k: usize) -> Value {
     )
 }
 
-/// kind/effective-namespace/name → value.
-fn by_identity(values: impl IntoIterator<Item = Value>) -> BTreeMap<String, Value> {
-    values
-        .into_iter()
-        .map(|v| {
-            let s = |p: &str| {
-                v.pointer(p)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let mut ns = s("/metadata/namespace");
-            if ns.is_empty() && s("/kind") != "ClusterRole" {
-                ns = "default".into();
-            }
-            (format!("{}/{ns}/{}", s("/kind"), s("/metadata/name")), v)
-        })
-        .collect()
-}
-
 /// Our result: objects by identity, or the error text.
 fn ours(dir: &TempDir, objects: &[Value]) -> Result<BTreeMap<String, Value>, String> {
     let mut objs: Vec<Document> = objects
@@ -223,19 +202,7 @@ fn theirs(dir: &TempDir) -> Result<BTreeMap<String, Value>, String> {
 }
 
 fn kubectl_kustomize(dir: &TempDir) -> Result<BTreeMap<String, Value>, String> {
-    let out = Command::new(oracle::kubectl())
-        .arg("kustomize")
-        .arg(dir.path())
-        .env("KUBECONFIG", "/dev/null")
-        .output()
-        .map_err(|e| format!("cannot run kubectl: {e}"))?;
-    if !out.status.success() {
-        let scratch = dir.path().to_str().expect("UTF-8 temp dir");
-        return Err(String::from_utf8_lossy(&out.stderr).replace(scratch, "$DIR"));
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let docs = crate::stream::load_all(&text).map_err(|e| e.to_string())?;
-    Ok(by_identity(docs.into_iter().filter(|d| !d.is_null())))
+    crate::testutil::kubectl_kustomize(&oracle::kubectl(), dir.path()).map(by_identity)
 }
 
 /// Writes the scenario as both a `--patch` file and a kustomization using the same entries.
@@ -261,18 +228,7 @@ fn compare(objects: &[Value], entries: &[Value]) -> Verdict {
         (Ok(a), Ok(b)) if a == b => Verdict::SameObjects,
         (Err(_), Err(_)) => Verdict::BothFailed,
         (Ok(a), Ok(b)) => {
-            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            let diffs: Vec<String> = keys
-                .into_iter()
-                .filter(|k| a.get(*k) != b.get(*k))
-                .map(|k| {
-                    format!(
-                        "  {k}\n    ours:    {:?}\n    kubectl: {:?}",
-                        a.get(k),
-                        b.get(k)
-                    )
-                })
-                .collect();
+            let diffs = object_differences(&a, &b);
             Verdict::Differ(format!(
                 "entries {}\n{}",
                 Value::Array(entries.to_vec()),

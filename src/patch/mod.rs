@@ -39,6 +39,7 @@ pub use strategic::{strategic_merge, strategic_merge_owned};
 
 use anyhow::Result;
 
+use crate::filter::transform::Transformation;
 use crate::stream::Stream;
 
 /// What [`apply`] did besides changing the stream.
@@ -50,14 +51,44 @@ pub struct Applied {
     pub warnings: Vec<String>,
 }
 
-/// Loads the patch files and applies them, in order, to a stream of documents. Documents no patch
-/// changed keep their original text (and are never parsed unless a selector had to look into
-/// them); deleted ones leave the stream.
+/// Loads the patch and transformer files and applies them, in order, to a stream of documents.
+/// Documents nothing changed keep their original text (and are never parsed unless a selector had
+/// to look into them); deleted ones leave the stream.
 pub fn apply(stream: &mut Stream, sources: &[PatchSource], ctx: &PatchContext) -> Result<Applied> {
-    let patches = spec::load_patches_for(sources, ctx.mode)?;
-    let (warnings, alive) = apply::patch_stream(&mut stream.documents, &patches, ctx)?;
-    let origins = (0..alive.len()).filter(|&i| alive[i]).collect();
-    let mut alive = alive.into_iter();
-    stream.documents.retain(|_| alive.next().unwrap_or(true));
+    // Everything is loaded first, so a bad file fails before any object changes.
+    let mut steps: Vec<Transformation> = Vec::new();
+    for source in sources {
+        let loaded = match source {
+            PatchSource::Transformer(file) => crate::filter::transform::load(file, ctx.mode)?,
+            patches => vec![Transformation::Patches(spec::load_patches_for(
+                std::slice::from_ref(patches),
+                ctx.mode,
+            )?)],
+        };
+        for step in loaded {
+            match (steps.last_mut(), step) {
+                // Consecutive patches share one identity index.
+                (Some(Transformation::Patches(all)), Transformation::Patches(more)) => {
+                    all.extend(more);
+                }
+                (_, step) => steps.push(step),
+            }
+        }
+    }
+    let mut origins: Vec<usize> = (0..stream.documents.len()).collect();
+    let mut warnings = Vec::new();
+    for step in &steps {
+        match step {
+            Transformation::Patches(patches) => {
+                let (more, alive) = apply::patch_stream(&mut stream.documents, patches, ctx)?;
+                warnings.extend(more);
+                let mut keep = alive.iter();
+                origins.retain(|_| *keep.next().unwrap_or(&true));
+                let mut keep = alive.into_iter();
+                stream.documents.retain(|_| keep.next().unwrap_or(true));
+            }
+            Transformation::Fields(fields) => fields.apply(stream)?,
+        }
+    }
     Ok(Applied { origins, warnings })
 }

@@ -22,13 +22,15 @@ pub enum PatchSource {
     Json(PathBuf),
     /// `--patch FILE`: kustomize `patches:` entries.
     Kustomize(PathBuf),
+    /// `--transformer FILE`: kustomize builtin transformer configs (`crate::filter::transform`).
+    Transformer(PathBuf),
 }
 
 impl PatchSource {
     /// The patch file, whatever its format.
     pub fn path(&self) -> &Path {
         match self {
-            Self::Strategic(p) | Self::Json(p) | Self::Kustomize(p) => p,
+            Self::Strategic(p) | Self::Json(p) | Self::Kustomize(p) | Self::Transformer(p) => p,
         }
     }
 }
@@ -38,6 +40,8 @@ impl PatchSource {
 pub struct PatchOrigin {
     /// The patch file as given by the user.
     pub file: PathBuf,
+    /// Whether `file` was given to `--transformer` (a patch transformer's document).
+    pub transformer: bool,
     /// Document within `file`.
     pub document: usize,
     /// Entry within a document that is a list of entries.
@@ -52,6 +56,7 @@ impl PatchOrigin {
     fn new(file: &Path, document: usize, entry: Option<usize>) -> Self {
         Self {
             file: file.to_path_buf(),
+            transformer: false,
             document,
             entry,
             body_file: None,
@@ -62,9 +67,14 @@ impl PatchOrigin {
 
 impl fmt::Display for PatchOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.transformer {
+            "transformer"
+        } else {
+            "patch"
+        };
         write!(
             f,
-            "patch file {}, document {}",
+            "{what} file {}, document {}",
             self.file.display(),
             self.document
         )?;
@@ -135,10 +145,7 @@ pub fn load_patches(sources: &[PatchSource]) -> anyhow::Result<Vec<Patch>> {
 /// `y`, `n`, `yes`, `no`, `on`, `off` stay strings. JSON 6902 operations and the `--patch` entries
 /// themselves keep go-yaml v2 rules in both modes, as kustomize reads those with sigs.k8s.io/yaml.
 pub fn load_patches_for(sources: &[PatchSource], mode: SmpMode) -> anyhow::Result<Vec<Patch>> {
-    let smp = match mode {
-        SmpMode::Apimachinery => Yaml::V2,
-        SmpMode::Kustomize => Yaml::Kyaml,
-    };
+    let smp = Yaml::for_smps(mode);
     let mut out = Vec::new();
     for source in sources {
         let before = out.len();
@@ -146,6 +153,10 @@ pub fn load_patches_for(sources: &[PatchSource], mode: SmpMode) -> anyhow::Resul
             PatchSource::Strategic(file) => load_strategic(file, smp, &mut out)?,
             PatchSource::Json(file) => load_helmx_json(file, &mut out)?,
             PatchSource::Kustomize(file) => load_kustomize(file, smp, &mut out)?,
+            PatchSource::Transformer(file) => bail!(
+                "{} is a transformer file: its documents are loaded by filter::transform",
+                file.display()
+            ),
         }
         if out.len() == before {
             bail!("patch file {} holds no patches", source.path().display());
@@ -161,6 +172,16 @@ enum Yaml {
     V2,
     /// go-yaml v3 (YAML 1.2 booleans), as kustomize's kyaml reads resources and SMPs.
     Kyaml,
+}
+
+impl Yaml {
+    /// How strategic-merge patches are read for `mode`.
+    fn for_smps(mode: SmpMode) -> Self {
+        match mode {
+            SmpMode::Apimachinery => Self::V2,
+            SmpMode::Kustomize => Self::Kyaml,
+        }
+    }
 }
 
 /// Every document of a patch file, empty ones as null, so document numbers match what the user counts.
@@ -390,61 +411,166 @@ struct KustomizeEntry {
 
 fn load_kustomize(file: &Path, yaml: Yaml, out: &mut Vec<Patch>) -> anyhow::Result<()> {
     let docs = read_patch_file(file, Yaml::V2)?;
-    // The entries are read like a kustomization (sigs.k8s.io/yaml); an inline mapping patch (a
-    // helm-x extension) is taken from a kyaml reading of the same file, whose structure is the same.
     let mut kyaml_docs: Option<Vec<Value>> = None;
     for (document, doc) in numbered(docs) {
         for (entry, value) in entries(doc) {
-            let mut origin = PatchOrigin::new(file, document, entry);
-            check_field_types(&value).map_err(|e| anyhow!("{origin}: {e}"))?;
-            let parsed: KustomizeEntry =
-                serde_json::from_value(value).map_err(|e| anyhow!("{origin}: {e}"))?;
-            let body = match (parsed.patch, parsed.path) {
-                (Some(Value::String(body)), None) => body_docs(&body, yaml, false)
-                    .map_err(|e| anyhow!("{origin}: inline patch: {e}"))?,
-                // Extension over kustomize: an inline mapping or op list instead of a string.
-                (Some(inline @ Value::Object(_)), None) if yaml == Yaml::Kyaml => {
-                    let kyaml = match &mut kyaml_docs {
-                        Some(docs) => docs,
-                        none => none.insert(read_docs(file, yaml)?),
-                    };
-                    let same = kyaml.get(document - 1).and_then(|doc| match (doc, entry) {
-                        (Value::Array(items), Some(n)) => items.get(n - 1),
-                        (doc, _) => Some(doc),
-                    });
-                    match same.and_then(|e| e.get("patch")) {
-                        Some(patch @ Value::Object(_)) => vec![patch.clone()],
-                        _ => vec![inline],
-                    }
-                }
-                (Some(inline @ (Value::Object(_) | Value::Array(_))), None) => vec![inline],
-                (Some(other), None) => bail!(
-                    "{origin}: `patch` must be a string (or an inline mapping or list), found {}",
-                    type_name(&other)
-                ),
-                (None, Some(path)) => {
-                    let body_file = resolve(file, &path);
-                    let docs = read_text(&body_file)
-                        .and_then(|body| {
-                            body_docs(&body, yaml, true)
-                                .map_err(|e| anyhow!("patch file {}: {e}", body_file.display()))
-                        })
-                        .with_context(|| origin.to_string())?;
-                    origin.body_file = Some(body_file);
-                    docs
-                }
-                (Some(_), Some(_)) => bail!("{origin}: set either `patch` or `path`, not both"),
-                (None, None) => bail!("{origin}: needs `patch` (inline) or `path` (a file)"),
-            };
-            let target = parsed
-                .target
-                .map(Selector::compile)
-                .transpose()
-                .map_err(|e| anyhow!("{origin}: {e}"))?;
-            classify(origin, body, target, parsed.options, out)?;
+            let origin = PatchOrigin::new(file, document, entry);
+            kustomize_entry(origin, value, yaml, &mut kyaml_docs, out)?;
         }
     }
     Ok(())
+}
+
+/// One kustomize `patches:` entry (or `PatchTransformer`). The entries are read like a
+/// kustomization (sigs.k8s.io/yaml); an inline mapping patch (a helm-x extension) is taken from a
+/// kyaml reading of the same file (`kyaml_docs`, read on first need), whose structure is the same.
+fn kustomize_entry(
+    mut origin: PatchOrigin,
+    value: Value,
+    yaml: Yaml,
+    kyaml_docs: &mut Option<Vec<Value>>,
+    out: &mut Vec<Patch>,
+) -> anyhow::Result<()> {
+    let file = origin.file.clone();
+    let (document, entry) = (origin.document, origin.entry);
+    check_field_types(&value).map_err(|e| anyhow!("{origin}: {e}"))?;
+    let parsed: KustomizeEntry =
+        serde_json::from_value(value).map_err(|e| anyhow!("{origin}: {e}"))?;
+    let body = match (parsed.patch, parsed.path) {
+        (Some(Value::String(body)), None) => {
+            body_docs(&body, yaml, false).map_err(|e| anyhow!("{origin}: inline patch: {e}"))?
+        }
+        // Extension over kustomize: an inline mapping or op list instead of a string.
+        (Some(inline @ Value::Object(_)), None) if yaml == Yaml::Kyaml => {
+            let kyaml = match kyaml_docs {
+                Some(docs) => docs,
+                none => none.insert(read_docs(&file, yaml)?),
+            };
+            let same = kyaml.get(document - 1).and_then(|doc| match (doc, entry) {
+                (Value::Array(items), Some(n)) => items.get(n - 1),
+                (doc, _) => Some(doc),
+            });
+            match same.and_then(|e| e.get("patch")) {
+                Some(patch @ Value::Object(_)) => vec![patch.clone()],
+                _ => vec![inline],
+            }
+        }
+        (Some(inline @ (Value::Object(_) | Value::Array(_))), None) => vec![inline],
+        (Some(other), None) => bail!(
+            "{origin}: `patch` must be a string (or an inline mapping or list), found {}",
+            type_name(&other)
+        ),
+        (None, Some(path)) => body_file(&mut origin, &path, yaml)?,
+        (Some(_), Some(_)) => bail!("{origin}: set either `patch` or `path`, not both"),
+        (None, None) => bail!("{origin}: needs `patch` (inline) or `path` (a file)"),
+    };
+    let target = parsed
+        .target
+        .map(Selector::compile)
+        .transpose()
+        .map_err(|e| anyhow!("{origin}: {e}"))?;
+    classify(origin, body, target, parsed.options, out)
+}
+
+/// The documents of a `path:` body, relative to the patch file, empty ones numbered too; the
+/// origin learns the file.
+fn body_file(origin: &mut PatchOrigin, path: &str, yaml: Yaml) -> anyhow::Result<Vec<Value>> {
+    let body_file = resolve(&origin.file, path);
+    let docs = read_text(&body_file)
+        .and_then(|body| {
+            body_docs(&body, yaml, true)
+                .map_err(|e| anyhow!("patch file {}: {e}", body_file.display()))
+        })
+        .with_context(|| origin.to_string())?;
+    origin.body_file = Some(body_file);
+    Ok(docs)
+}
+
+/// `PatchStrategicMergeTransformer`'s settings.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrategicTransformer {
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    patches: String,
+}
+
+/// `PatchJson6902Transformer`'s settings.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Json6902Transformer {
+    target: SelectorSpec,
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    json_op: String,
+}
+
+/// The patches of one document of a `--transformer` file whose kind is one of kustomize's patch
+/// transformers (`config` without `apiVersion`, `kind` and `metadata`), read as kustomize reads
+/// them and as `--patch` entries are read: `Ok(None)` for any other kind.
+pub(crate) fn transformer_patches(
+    file: &Path,
+    document: usize,
+    kind: &str,
+    config: Value,
+    mode: SmpMode,
+) -> anyhow::Result<Option<Vec<Patch>>> {
+    let yaml = Yaml::for_smps(mode);
+    let mut origin = PatchOrigin::new(file, document, None);
+    origin.transformer = true;
+    let mut out = Vec::new();
+    match kind {
+        "PatchTransformer" => kustomize_entry(origin, config, yaml, &mut None, &mut out)?,
+        "PatchStrategicMergeTransformer" => {
+            let parsed: StrategicTransformer =
+                serde_json::from_value(config).map_err(|e| anyhow!("{origin}: {e}"))?;
+            if parsed.paths.is_empty() && parsed.patches.is_empty() {
+                bail!("{origin}: needs `paths` (files) or `patches` (inline documents)");
+            }
+            for path in &parsed.paths {
+                let mut origin = origin.clone();
+                let body = body_file(&mut origin, path, yaml)?;
+                classify(origin, body, None, PatchOptions::default(), &mut out)?;
+            }
+            if !parsed.patches.is_empty() {
+                let body = body_docs(&parsed.patches, yaml, true)
+                    .map_err(|e| anyhow!("{origin}: inline patches: {e}"))?;
+                classify(origin, body, None, PatchOptions::default(), &mut out)?;
+            }
+        }
+        "PatchJson6902Transformer" => {
+            let parsed: Json6902Transformer =
+                serde_json::from_value(config).map_err(|e| anyhow!("{origin}: {e}"))?;
+            if parsed.target.name.is_empty() {
+                bail!("{origin}: target.name is required (as in kustomize)");
+            }
+            let body = match (parsed.json_op.is_empty(), parsed.path.is_empty()) {
+                (false, true) => body_docs(&parsed.json_op, Yaml::V2, false)
+                    .map_err(|e| anyhow!("{origin}: jsonOp: {e}"))?,
+                (true, false) => body_file(&mut origin, &parsed.path, Yaml::V2)?,
+                (false, false) => bail!("{origin}: set either `jsonOp` or `path`, not both"),
+                (true, true) => bail!("{origin}: needs `jsonOp` (inline) or `path` (a file)"),
+            };
+            if let Some(bad) = body.iter().find(|d| !d.is_null() && !d.is_array()) {
+                bail!(
+                    "{origin}: a JSON 6902 patch must be a list of operations, found {}",
+                    type_name(bad)
+                );
+            }
+            let target = Selector::compile(parsed.target).map_err(|e| anyhow!("{origin}: {e}"))?;
+            classify(
+                origin,
+                body,
+                Some(target),
+                PatchOptions::default(),
+                &mut out,
+            )?;
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(out))
 }
 
 /// kustomize's detection: a single list of operations is JSON 6902, mappings are SMPs.
