@@ -62,7 +62,7 @@ struct Raw {
 }
 
 /// A parameter's value, from the Application's parameters or its `plugin.env`.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 enum Given {
     String(String),
     Array(Vec<String>),
@@ -129,7 +129,7 @@ impl Generate {
         }
         let release = release
             .context("ARGOCD_APP_NAME is not set (is this run by Argo CD's plugin server?)")?;
-        if release.starts_with('-') {
+        if release.is_empty() || release.starts_with('-') {
             bail!("{release:?} is not a release name");
         }
         let mut argv: Vec<String> = vec!["template".into(), release, input];
