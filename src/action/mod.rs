@@ -5,6 +5,7 @@
 
 pub mod adopt;
 pub mod apply;
+pub mod argocd;
 pub mod diff;
 pub mod passthrough;
 pub mod postrender;

@@ -4,6 +4,7 @@
 //! is passed on unchanged and in order. [`split_argv`] separates the two before clap sees the argv.
 
 mod adopt;
+mod argocd;
 mod diff;
 
 use std::ffi::OsString;
@@ -64,6 +65,8 @@ enum Command {
     Adopt(adopt::AdoptArgs),
     /// Print helm-x's version.
     Version,
+    /// The Argo CD config management plugin's commands (contrib/argocd).
+    Argocd(argocd::ArgocdArgs),
     /// Run by helm as its post-renderer (helm-x sets this up itself).
     #[command(hide = true)]
     Postrender {
@@ -234,6 +237,7 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Postrender { spec } => action::postrender::run(spec),
+        Command::Argocd(args) => args.run(),
         Command::Adopt(args) => {
             let inv = Invocation::new(globals_only(helm, "adopt")?);
             let outcomes =
