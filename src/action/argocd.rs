@@ -46,6 +46,7 @@ const PARAMETERS: &[(&str, Shape)] = &[
     ),
     ("json-patches", Shape::Files("--json-patch")),
     ("patches", Shape::Files("--patch")),
+    ("transformers", Shape::Files("--transformer")),
     ("input", Shape::Input),
     ("input-type", Shape::Word("--input-type")),
     ("force-namespace", Shape::Word("--force-namespace")),
