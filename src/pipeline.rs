@@ -8,7 +8,7 @@
 //! command runs on the result; no stage knows who called it.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
@@ -16,7 +16,6 @@ use serde_json::{Map, Value, json};
 use crate::chart::{TempChart, freeze, sanitize_name, workdir::WorkDir};
 use crate::helm::postrender::{self, Chained, Hookup};
 use crate::helm::{HelmArgs, Reuse, Run, Verb};
-use crate::input::dependency::Dependency;
 use crate::input::{self, Source, archive, chart, dependency, kustomize, manifests, walk};
 use crate::invocation::{Invocation, Target};
 use crate::stream::{Document, Stream};
@@ -102,7 +101,7 @@ pub fn prepare(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
     };
     check_flags(&inv.helm_args, verb, runs, source)?;
     let objects = build(inv, target, verb, source)?;
-    objects.write_chart(inv)
+    objects.write_chart()
 }
 
 /// Whether helm renders the user's chart itself (untouched or post-rendered), rather than helm-x
@@ -114,36 +113,53 @@ pub fn helm_renders(target: &Target, source: &Source) -> bool {
 /// The input as every later stage sees it, and the work dir that holds it while they run.
 #[derive(Debug)]
 pub struct Input {
-    /// The target, pointing at helm-x's copy of the chart when it has `--dependency` charts.
+    /// The target, pointing at helm-x's chart when the input has `--dependency` charts.
     pub target: Target,
     /// What the input is.
     pub source: Source,
+    /// The CRDs of a kustomization or manifests dir made into a chart here, which must exist
+    /// before helm maps the custom resources beside them.
+    pub crds: Vec<Value>,
     _workdir: Option<WorkDir>,
 }
 
-/// Detects the input. A chart with `--dependency` charts is copied into a work dir and given them
-/// first (never changed in place), so post-rendering, pre-rendering and diffing all work on a
-/// chart that has them; for a kustomization or manifests dir they go into its temporary chart.
+/// Detects the input. An input with `--dependency` charts becomes a chart helm-x owns first: a
+/// chart is copied into a work dir (never changed in place), a kustomization or manifests dir
+/// becomes its temporary chart of the unpatched objects, and the dependencies are added to it.
+/// Every later stage then works on a chart that has them, so patches, transformers,
+/// `--force-namespace` and injectors reach the dependencies' objects too, in every mode.
 pub fn resolve(inv: &Invocation, target: &Target) -> Result<Input> {
     let source = detect(target, &inv.helm_args)?;
-    if target.dependencies.is_empty() || !source.is_chart() {
+    if target.dependencies.is_empty() {
         return Ok(Input {
             target: target.clone(),
             source,
+            crds: Vec::new(),
             _workdir: None,
         });
     }
+    check_input_flags(target, &source)?;
     let workdir = WorkDir::create(inv.keep_workdir(target))?;
-    let fetch = inv.helm_args.for_run(Verb::Pull, Run::Pull);
-    let dir = chart::materialize(&source, inv.helm()?, &fetch, workdir.path())?;
+    let (dir, crds) = if source.is_chart() {
+        let fetch = inv.helm_args.for_run(Verb::Pull, Run::Pull);
+        let dir = chart::materialize(&source, inv.helm()?, &fetch, workdir.path())?;
+        (dir, Vec::new())
+    } else {
+        let (metadata, mut stream) = load_objects(inv, target, &source)?;
+        prepare_objects(&mut stream)?;
+        let crds = crd_values(&stream)?;
+        (write_temp_chart(workdir.path(), metadata, &stream)?, crds)
+    };
     dependency::add(inv, &dir, workdir.path(), &target.dependencies)?;
     let mut target = target.clone();
     target.input = dir.to_string_lossy().into_owned();
     target.input_type = Some(input::InputType::Chart);
     target.local_copy = true;
+    target.kustomize_build_args.clear();
     Ok(Input {
         target,
         source: Source::ChartDir(dir),
+        crds,
         _workdir: Some(workdir),
     })
 }
@@ -270,8 +286,6 @@ pub struct Objects {
     pub args: HelmArgs,
     /// Whether the source is a chart that helm rendered.
     pub rendered_by_helm: bool,
-    /// `--dependency` charts the temporary chart gets (a chart's were rendered in).
-    pub dependencies: Vec<Dependency>,
 }
 
 impl Objects {
@@ -283,24 +297,13 @@ impl Objects {
             .unwrap_or("chart")
     }
 
-    /// Writes the temporary chart, with its `--dependency` charts, into the work dir.
-    pub fn write_chart(self, inv: &Invocation) -> Result<Prepared> {
-        let chart_dir = self.workdir.path().join("chart");
-        std::fs::create_dir(&chart_dir)
-            .with_context(|| format!("cannot create {}", chart_dir.display()))?;
-        TempChart {
-            metadata: self.metadata,
-            stream: &self.stream,
-        }
-        .write(&chart_dir)?;
-        if !self.dependencies.is_empty() {
-            dependency::add(inv, &chart_dir, self.workdir.path(), &self.dependencies)?;
-        }
+    /// Writes the temporary chart into the work dir.
+    pub fn write_chart(self) -> Result<Prepared> {
+        let chart_dir = write_temp_chart(self.workdir.path(), self.metadata, &self.stream)?;
         let crds = if self.rendered_by_helm {
             Vec::new()
         } else {
-            let crds = self.stream.crds();
-            crds.map(|d| d.value().cloned()).collect::<Result<_>>()?
+            crd_values(&self.stream)?
         };
         Ok(Prepared {
             chart: chart_dir.into(),
@@ -311,6 +314,49 @@ impl Objects {
             crds,
         })
     }
+}
+
+/// Writes the temporary chart of `stream` as `workdir/chart` and returns its path.
+fn write_temp_chart(
+    workdir: &Path,
+    metadata: Map<String, Value>,
+    stream: &Stream,
+) -> Result<PathBuf> {
+    let chart_dir = workdir.join("chart");
+    std::fs::create_dir(&chart_dir)
+        .with_context(|| format!("cannot create {}", chart_dir.display()))?;
+    TempChart { metadata, stream }.write(&chart_dir)?;
+    Ok(chart_dir)
+}
+
+fn crd_values(stream: &Stream) -> Result<Vec<Value>> {
+    stream.crds().map(|d| d.value().cloned()).collect()
+}
+
+/// A kustomization's or manifests dir's objects and the Chart.yaml of their temporary chart.
+fn load_objects(
+    inv: &Invocation,
+    target: &Target,
+    source: &Source,
+) -> Result<(Map<String, Value>, Stream)> {
+    Ok(match source {
+        Source::Kustomization(dir) => (
+            generated_metadata(dir, "kustomization", target, &inv.helm_args),
+            kustomize::build(dir, &target.kustomize_build_args, inv.helm()?)?,
+        ),
+        Source::Manifests(path) => (
+            generated_metadata(path, "manifests", target, &inv.helm_args),
+            manifests::load(path)?,
+        ),
+        _ => bail!("internal error: {source:?} is rendered by helm"),
+    })
+}
+
+/// What only a kustomization's or manifests dir's objects need before they become a chart.
+fn prepare_objects(stream: &mut Stream) -> Result<()> {
+    filter::crds::keep(stream)?;
+    crate::chart::safe_file_names(stream);
+    Ok(())
 }
 
 /// Loads a kustomization or manifests, or pre-renders a chart with `helm template`, and patches the
@@ -343,21 +389,13 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
             let rendered = chart::render(helm, &dir, &target.release, &render_args)?;
             (rendered.metadata, rendered.stream)
         }
-        Source::Kustomization(dir) => (
-            generated_metadata(dir, "kustomization", target, &inv.helm_args),
-            kustomize::build(dir, &target.kustomize_build_args, helm)?,
-        ),
-        Source::Manifests(path) => (
-            generated_metadata(path, "manifests", target, &inv.helm_args),
-            manifests::load(path)?,
-        ),
+        Source::Kustomization(_) | Source::Manifests(_) => load_objects(inv, target, source)?,
     };
     patch_objects(inv, target, &mut stream, &[])?;
     force_namespace(inv, target, verb, &mut stream, &[])?;
     filter::inject::apply(&mut stream, &target.injectors)?;
     if !source.is_chart() {
-        filter::crds::keep(&mut stream)?;
-        crate::chart::safe_file_names(&mut stream);
+        prepare_objects(&mut stream)?;
     }
     Ok(Objects {
         workdir,
@@ -365,10 +403,6 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
         stream,
         args,
         rendered_by_helm: source.is_chart(),
-        dependencies: match source.is_chart() {
-            true => Vec::new(),
-            false => target.dependencies.clone(),
-        },
     })
 }
 

@@ -91,6 +91,24 @@ fn ad_hoc_dependency_from_a_repo_on_every_input_kind() {
             assert_eq!(configmap(&off, "r-log"), None, "{what}: disabled\n{off}");
             assert!(configmap(&off, "web").is_some(), "{what}: {off}");
 
+            // Patches and --force-namespace reach the dependency's objects, whatever the input.
+            let smp = fixture("log-smp.yaml");
+            let reach = [
+                "--dependency",
+                "local/log",
+                "--strategic-merge-patch",
+                s(&smp),
+                "--force-namespace",
+                "zz",
+            ];
+            let reached = ok(&env, render(&reach), &what);
+            let log = documents(&reached)
+                .into_iter()
+                .find(|d| d.name() == "r-log")
+                .unwrap_or_else(|| panic!("{what}: no r-log\n{reached}"));
+            assert_eq!(log.value["data"]["patched"], "yes", "{what}: {reached}");
+            assert_eq!(log.value["metadata"]["namespace"], "zz", "{what}: {reached}");
+
             let missing = render(&["--dependency", "nope/log"]);
             assert!(!missing.status.success(), "{what}");
             let err = text(&missing.stderr);
@@ -226,13 +244,16 @@ fn subcommands_helm_x_does_not_own_are_run_by_helm() {
 }
 
 /// `helm x upgrade --install myapp WHAT --version 1.2.4 -f values.yaml --strategic-merge-patch …
-/// --jsonpatch …`, as helm-x's talk wrote it, then the same with `helm x diff` and `helm x apply`.
+/// --jsonpatch …`, as helm-x's talk wrote it (plus an ad-hoc dependency its values configure), then
+/// the same with `helm x diff` and `helm x apply`.
 #[test]
 fn the_talks_usage_line_on_every_input_kind() {
     let dir = fixture("");
     for env in cluster_envs() {
         for (kind, input) in inputs() {
             let ns = format!("talk-{kind}-{}", env.label);
+            // A rerun on the same control plane starts from no release.
+            let _ = env.helm(["uninstall", "myapp", "-n", &ns, "--wait"]);
             let _ = env.kubectl(&["create", "namespace", &ns]);
             let line = |verb: &[&str], extra: &[&str]| {
                 let mut args: Vec<&str> = verb.to_vec();
@@ -247,6 +268,8 @@ fn the_talks_usage_line_on_every_input_kind() {
                     "smp.yaml",
                     "--jsonpatch",
                     "json.yaml",
+                    "--adhoc-dependency",
+                    "./log",
                     "-n",
                     &ns,
                 ]);
@@ -259,6 +282,9 @@ fn the_talks_usage_line_on_every_input_kind() {
             let cm: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(cm["data"]["smp"], "patched", "{what}: {cm}");
             assert_eq!(cm["data"]["json"], "patched", "{what}: {cm}");
+            let out = env.kubectl(&["get", "configmap", "myapp-log", "-n", &ns, "-o", "json"]);
+            let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            assert_eq!(log["data"]["message"], "from-values", "{what}: {log}");
             let list = env.helm(["list", "-n", &ns, "-o", "json"]);
             let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
             let chart = list[0]["chart"].as_str().unwrap_or_default().to_string();

@@ -24,7 +24,8 @@ pub fn run(inv: &Invocation, target: &Target, verb: Verb, adopt: &[String]) -> R
     let input = pipeline::resolve(inv, target)?;
     let (target, source) = (&input.target, &input.source);
     let prepared = pipeline::prepare(inv, target, verb, source)?;
-    if !prepared.crds.is_empty() && inv.helm_args.dry_run().is_none() {
+    let crds = [&input.crds[..], &prepared.crds[..]].concat();
+    if !crds.is_empty() && inv.helm_args.dry_run().is_none() {
         let owner = CrdOwner {
             release: &target.release,
             namespace: &inv.namespace,
@@ -32,11 +33,11 @@ pub fn run(inv: &Invocation, target: &Target, verb: Verb, adopt: &[String]) -> R
         };
         let waited = inv
             .require_cluster("installing the input's CRDs")?
-            .apply_crds(&prepared.crds, &owner)?;
+            .apply_crds(&crds, &owner)?;
         if inv.debug {
             eprintln!(
                 "helm-x: applied {} CRD(s), Established after {} ms",
-                prepared.crds.len(),
+                crds.len(),
                 waited.as_millis()
             );
         }

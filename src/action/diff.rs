@@ -351,7 +351,7 @@ fn built(inv: &Invocation, target: &Target, source: &crate::input::Source) -> Re
         let documents: Vec<&Document> = objects.stream.documents.iter().collect();
         return output::helm_template(objects.chart_name(), &documents, filter);
     }
-    let prepared = objects.write_chart(inv)?;
+    let prepared = objects.write_chart()?;
     let mut argv: Vec<OsString> = vec![
         "template".into(),
         target.release.as_str().into(),

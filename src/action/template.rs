@@ -25,10 +25,7 @@ pub fn run(inv: &Invocation, target: &Target) -> Result<ExitCode> {
     let input = pipeline::resolve(inv, target)?;
     let (target, source) = (&input.target, &input.source);
     pipeline::check_input_flags(target, source)?;
-    // A temporary chart with `--dependency` charts needs helm to render them.
-    let printable = !inv.keep_workdir(target)
-        && inv.helm_args.all_within(PRINTABLE_FLAGS)
-        && (source.is_chart() || target.dependencies.is_empty());
+    let printable = !inv.keep_workdir(target) && inv.helm_args.all_within(PRINTABLE_FLAGS);
     let prints_itself = source.is_chart() && target.transforms() && printable;
     if pipeline::helm_renders(target, source) && !prints_itself {
         let prepared = pipeline::prepare(inv, target, Verb::Template, source)?;
@@ -56,7 +53,7 @@ pub fn run(inv: &Invocation, target: &Target) -> Result<ExitCode> {
             .context("cannot write the rendered manifests")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let prepared = objects.write_chart(inv)?;
+    let prepared = objects.write_chart()?;
     Ok(exit_code(prepared.run(
         inv,
         Verb::Template,
