@@ -27,25 +27,12 @@ fn generate_argv() -> Vec<String> {
     argv
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Runs the generate command in a copy of `testdata/argocd/APP` with only Argo CD's variables
 /// (`env`) and helm's homes set; checks that it leaves nothing in its temp dir.
 fn generate(helm: &Path, app: &str, env: &[(&str, &str)]) -> Output {
     let tmp = tempfile::tempdir().unwrap();
     let source = tmp.path().join("src");
-    copy_dir(&testdata(&format!("argocd/{app}")), &source);
+    common::copy_dir(&testdata(&format!("argocd/{app}")), &source);
     let scratch = tmp.path().join("tmp");
     std::fs::create_dir(&scratch).unwrap();
     let argv = generate_argv();

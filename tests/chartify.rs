@@ -107,7 +107,10 @@ fn ad_hoc_dependency_from_a_repo_on_every_input_kind() {
                 .find(|d| d.name() == "r-log")
                 .unwrap_or_else(|| panic!("{what}: no r-log\n{reached}"));
             assert_eq!(log.value["data"]["patched"], "yes", "{what}: {reached}");
-            assert_eq!(log.value["metadata"]["namespace"], "zz", "{what}: {reached}");
+            assert_eq!(
+                log.value["metadata"]["namespace"], "zz",
+                "{what}: {reached}"
+            );
 
             let missing = render(&["--dependency", "nope/log"]);
             assert!(!missing.status.success(), "{what}");

@@ -268,24 +268,10 @@ fn b64(bytes: &str) -> String {
     out
 }
 
-/// Copies a directory tree.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// A copy of the chart at another version (`helm.sh/chart` labels change, nothing else).
 fn chart_at_version(dir: &Path, version: &str) -> PathBuf {
     let copy = dir.join("dxapp");
-    copy_dir(&chart(), &copy);
+    common::copy_dir(&chart(), &copy);
     let meta = std::fs::read_to_string(copy.join("Chart.yaml")).unwrap();
     let bumped = meta.replace("version: 0.1.0", &format!("version: {version}"));
     assert_ne!(meta, bumped);

@@ -85,7 +85,7 @@ pub fn materialize(
             if !helm.run(&args)?.success() {
                 bail!("cannot fetch chart {reference}");
             }
-            single_dir(&dest).with_context(|| format!("after fetching {reference}"))
+            single(&dest, Path::is_dir).with_context(|| format!("after fetching {reference}"))
         }
         Source::Kustomization(_) | Source::Manifests(_) => {
             bail!("internal error: {source:?} is not a chart")
@@ -93,14 +93,15 @@ pub fn materialize(
     }
 }
 
-fn single_dir(dir: &Path) -> Result<PathBuf> {
-    let mut dirs = std::fs::read_dir(dir)
+/// The one entry of `dir` that `wanted` accepts (what `helm pull` wrote there).
+pub(super) fn single(dir: &Path, wanted: fn(&Path) -> bool) -> Result<PathBuf> {
+    let mut found = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir());
-    match (dirs.next(), dirs.next()) {
+        .filter(|p| wanted(p));
+    match (found.next(), found.next()) {
         (Some(d), None) => Ok(d),
-        _ => bail!("expected exactly one chart directory in {}", dir.display()),
+        _ => bail!("expected exactly one chart in {}", dir.display()),
     }
 }
 

@@ -251,7 +251,7 @@ fn fetch(
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    let archive = single_file(download)?;
+    let archive = chart::single(download, Path::is_file)?;
     let text = chart::archive_metadata(&archive)
         .with_context(|| format!("{}: no Chart.yaml in the fetched chart", archive.display()))?;
     let (name, version) = name_and_version(&text, &archive)?;
@@ -323,20 +323,6 @@ fn name_and_version(chart_yaml: &str, from: &Path) -> Result<(String, String)> {
         _ => bail!("{}: Chart.yaml has no {key}", from.display()),
     };
     Ok((field("name")?, field("version")?))
-}
-
-fn single_file(dir: &Path) -> Result<PathBuf> {
-    let mut files = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot list {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file());
-    match (files.next(), files.next()) {
-        (Some(f), None) => Ok(f),
-        _ => bail!(
-            "expected helm pull to write one chart into {}",
-            dir.display()
-        ),
-    }
 }
 
 /// `(name, url)` of each repository in `helm repo list` (none when helm has none configured).

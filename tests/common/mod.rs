@@ -340,3 +340,17 @@ pub fn find<'a>(docs: &'a [Rendered], kind: &str, name: &str) -> &'a Rendered {
     );
     found[0]
 }
+
+/// Copies the tree under `from` into `to` (created), for tests that change a fixture's copy.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
