@@ -49,13 +49,18 @@ pub struct Target {
     pub kustomize_build_args: Vec<OsString>,
     /// `--force-namespace` and `--force-namespace-mode`.
     pub force_namespace: Option<ForceNamespace>,
+    /// `--validate-offline` (and its options): check the final objects before helm gets them.
+    pub validate_offline: Option<crate::validate::Options>,
 }
 
 impl Target {
-    /// Whether helm-x changes the objects at all (patches, `--force-namespace`, injectors); a chart
-    /// it does not change goes to helm untouched.
+    /// Whether helm-x works on the objects at all (patches, `--force-namespace`, injectors,
+    /// `--validate-offline`); a chart it does not touch goes to helm untouched.
     pub fn transforms(&self) -> bool {
-        !self.patches.is_empty() || self.force_namespace.is_some() || !self.injectors.is_empty()
+        !self.patches.is_empty()
+            || self.force_namespace.is_some()
+            || !self.injectors.is_empty()
+            || self.validate_offline.is_some()
     }
 
     /// How helm renders the user's chart for helm-x: with the chart-location flags unless helm-x

@@ -21,3 +21,4 @@ pub mod signals;
 pub mod stream;
 #[cfg(test)]
 mod testutil;
+pub mod validate;

@@ -258,6 +258,7 @@ fn post_render(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -
             crds,
             force_namespace: target.force_namespace.clone(),
             injectors: target.injectors.clone(),
+            validate: target.validate_offline,
             cluster_scoped: match target.force_namespace {
                 Some(_) => cluster_scoped(inv, verb)?,
                 None => Vec::new(),
@@ -394,6 +395,7 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
     patch_objects(inv, target, &mut stream, &[])?;
     force_namespace(inv, target, verb, &mut stream, &[])?;
     filter::inject::apply(&mut stream, &target.injectors)?;
+    validate(target, &stream, &[])?;
     if !source.is_chart() {
         prepare_objects(&mut stream)?;
     }
@@ -404,6 +406,17 @@ pub fn build(inv: &Invocation, target: &Target, verb: Verb, source: &Source) -> 
         args,
         rendered_by_helm: source.is_chart(),
     })
+}
+
+/// `--validate-offline`, if given: checks the final objects (with `crds`, those helm installs from
+/// a chart's `crds/` without rendering them), printing the warnings.
+pub fn validate(target: &Target, stream: &Stream, crds: &[Value]) -> Result<()> {
+    if let Some(options) = target.validate_offline {
+        for warning in crate::validate::check(stream, crds, options)? {
+            eprintln!("helm-x: warning: {warning}");
+        }
+    }
+    Ok(())
 }
 
 /// Applies the target's patches in-process, printing the warnings.

@@ -326,6 +326,7 @@ fn render(
     pipeline::patch_objects(inv, target, &mut stream, &crds)?;
     pipeline::force_namespace(inv, target, Verb::Upgrade, &mut stream, &crds)?;
     crate::filter::inject::apply(&mut stream, &target.injectors)?;
+    pipeline::validate(target, &stream, &crds)?;
     if args.include_crds() {
         let crds = crds.iter().cloned();
         (stream.documents).extend(crds.map(|crd| Document::from_value(String::new(), crd)));

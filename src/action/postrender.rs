@@ -81,7 +81,7 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
             }
         }
     }
-    let warnings = if job.targets_checked {
+    let mut warnings = if job.targets_checked {
         Vec::new()
     } else {
         applied.warnings
@@ -91,6 +91,21 @@ fn render(spec: &Spec) -> Result<(String, Vec<String>)> {
         Some(chain) => run_chained(chain, &output)?,
         None => output,
     };
+    if let Some(options) = job.validate {
+        // What helm installs: the user's post-renderer's output when there is one.
+        let installed;
+        let checked = match &job.chain {
+            Some(chain) => {
+                installed =
+                    Stream::parse(&output, &format!("output of {}", chain.command), |raw| {
+                        raw.source.clone().unwrap_or_default()
+                    })?;
+                &installed
+            }
+            None => &stream,
+        };
+        warnings.extend(crate::validate::check(checked, &job.crds, options)?);
+    }
     Ok((output, warnings))
 }
 

@@ -41,6 +41,17 @@ pub fn hooks(
     let mut patched = rendered.clone();
     let applied = patch::apply(&mut patched, &target.patches, &ctx)?;
     pipeline::force_namespace(inv, target, verb, &mut patched, crds)?;
+    if let Some(options) = target.validate_offline {
+        // Helm 3 never pipes hooks through the post-renderer, which checks the other objects: the
+        // whole release is checked here, so one error lists every problem, and the hooks'
+        // warnings are printed here (the post-renderer prints the others').
+        let documents = &patched.documents;
+        crate::validate::check_documents(documents, documents, crds, options)?;
+        let hooks = documents.iter().filter(|d| !d.hook_events().is_empty());
+        for warning in crate::validate::check_documents(hooks, documents, crds, options)? {
+            eprintln!("helm-x: warning: {warning}");
+        }
+    }
     let mut after: Vec<Option<&Document>> = vec![None; documents.len()];
     for (origin, doc) in applied.origins.iter().zip(&patched.documents) {
         after[*origin] = Some(doc);

@@ -125,6 +125,14 @@ pub struct ChartArgs {
     /// prints replaces them. E.g. `--inject 'istioctl kube-inject -f FILE'`.
     #[arg(long, value_name = "'CMD ARG… FILE …'")]
     pub inject: Vec<Injector>,
+    /// Check every final object without a cluster: built-in kinds against the Kubernetes 1.33 API
+    /// types, custom resources against the input's CRDs; any problem fails the run.
+    #[arg(long)]
+    pub validate_offline: bool,
+    /// With --validate-offline: objects of kinds neither built in nor defined by a CRD of the
+    /// input are warnings, not errors.
+    #[arg(long, requires = "validate_offline")]
+    pub validate_offline_allow_unknown_kinds: bool,
     #[command(flatten)]
     pub patches: PatchArgs,
 }
@@ -191,6 +199,9 @@ impl ChartArgs {
                     namespace,
                     mode: self.force_namespace_mode,
                 }),
+            validate_offline: self.validate_offline.then_some(crate::validate::Options {
+                allow_unknown_kinds: self.validate_offline_allow_unknown_kinds,
+            }),
         }
     }
 }

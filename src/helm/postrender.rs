@@ -62,6 +62,9 @@ pub struct Job {
     pub injectors: Vec<Injector>,
     /// Cluster-scoped `(group, kind)`s from the cluster's discovery, for `--force-namespace`.
     pub cluster_scoped: Vec<(String, String)>,
+    /// `--validate-offline`: the objects helm gets (after the user's post-renderer) are checked.
+    #[serde(default)]
+    pub validate: Option<crate::validate::Options>,
 }
 
 /// Everything `helm-x postrender` needs, written once per helm run into the work dir.
@@ -225,6 +228,9 @@ mod tests {
                 }),
                 injectors: vec!["inject -f FILE".parse().unwrap()],
                 cluster_scoped: vec![("x.io".into(), "Global".into())],
+                validate: Some(crate::validate::Options {
+                    allow_unknown_kinds: true,
+                }),
             },
             cwd: "/w".into(),
             format: StreamFormat::Annotations,

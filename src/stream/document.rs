@@ -284,6 +284,17 @@ impl Document {
         &self.raw
     }
 
+    /// The file or stream the document was read from, as shown to the user ("" when made from a
+    /// value).
+    pub fn origin_name(&self) -> &str {
+        &self.origin.name
+    }
+
+    /// The 1-based number of the document in that stream (0 when made from a value).
+    pub fn number(&self) -> usize {
+        self.origin.document
+    }
+
     /// The path of the `# Source:` line the document was read with, if any.
     pub fn source(&self) -> Option<&str> {
         let line = self.raw[..self.body].trim_end();
