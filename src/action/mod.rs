@@ -7,6 +7,7 @@ pub mod adopt;
 pub mod apply;
 pub mod argocd;
 pub mod diff;
+pub mod export;
 pub mod passthrough;
 pub mod postrender;
 pub mod template;

@@ -6,6 +6,7 @@
 mod adopt;
 mod argocd;
 mod diff;
+mod export;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ enum Command {
     /// `helm x diff release [NS/]A [NS/]B`: two releases of one chart.
     #[command(name = "diff-release", hide = true)]
     DiffRelease(diff::ReleaseArgs),
+    /// `helm x export flux RELEASE INPUT`: print the release as a Flux HelmRelease and its source.
+    Export(export::ExportArgs),
     /// Give existing objects the ownership metadata helm checks, so the release takes them over.
     Adopt(adopt::AdoptArgs),
     /// Print helm-x's version.
@@ -249,6 +252,7 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
         }
         Command::Postrender { spec } => action::postrender::run(spec),
         Command::Argocd(args) => args.run(),
+        Command::Export(args) => args.run(&sub, helm),
         Command::Adopt(args) => {
             let inv = Invocation::new(globals_only(helm, "adopt")?);
             let outcomes =
@@ -323,7 +327,7 @@ fn diff_flags(helm: HelmArgs) -> Result<HelmArgs> {
 fn verb_of(sub: &str) -> Verb {
     match sub {
         "template" => Verb::Template,
-        "install" => Verb::Install,
+        "install" | "export" => Verb::Install,
         _ => Verb::Upgrade,
     }
 }

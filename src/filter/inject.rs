@@ -44,6 +44,13 @@ impl std::str::FromStr for Injector {
     }
 }
 
+impl std::fmt::Display for Injector {
+    /// The command line, quoted as a shell would need it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&shell_words::join(&self.words))
+    }
+}
+
 impl Injector {
     fn program(&self) -> &str {
         &self.words[0]

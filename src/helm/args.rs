@@ -198,6 +198,35 @@ impl HelmArgs {
         self.has("repo")
     }
 
+    /// `--repo URL`: the repository the chart is looked up in.
+    pub fn repo_url(&self) -> Option<String> {
+        self.last("repo").and_then(Passed::value)
+    }
+
+    /// The value of the last `--LONG` given, for flags an action translates itself.
+    pub fn value_of(&self, long: &str) -> Option<String> {
+        self.last(long).and_then(Passed::value)
+    }
+
+    /// Each flag other than helm's globals, in order: `--long` for a flag of the table, else as
+    /// typed (without an attached value).
+    pub fn non_global_names(&self) -> Vec<String> {
+        self.flags
+            .iter()
+            .filter(|p| !p.flag.is_some_and(|f| f.role == Role::Global))
+            .map(|p| match p.long() {
+                Some(long) => format!("--{long}"),
+                None => {
+                    let first = p.tokens.first().map(|t| t.to_string_lossy().into_owned());
+                    let first = first.unwrap_or_default();
+                    first
+                        .split_once('=')
+                        .map_or(first.clone(), |(n, _)| n.to_string())
+                }
+            })
+            .collect()
+    }
+
     /// `-n/--namespace` on the command line (helm-x run directly; as a plugin helm exports it).
     pub fn namespace(&self) -> Option<String> {
         self.last("namespace").and_then(Passed::value)

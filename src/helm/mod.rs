@@ -5,10 +5,12 @@
 mod args;
 mod flags;
 pub mod postrender;
+mod repos;
 mod settings;
 
 pub use args::{HelmArgs, Reuse, Run};
 pub use flags::{HelmFlag, Verb, classify, longs};
+pub use repos::Repos;
 pub use settings::Settings;
 
 use std::ffi::{OsStr, OsString};

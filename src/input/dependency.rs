@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
 
 use super::{chart, walk};
-use crate::helm::Helm;
+use crate::helm::Repos;
 use crate::invocation::Invocation;
 use crate::stream::{self, emit};
 
@@ -39,6 +39,13 @@ pub struct Dependency {
     alias: Option<String>,
     location: Location,
     version: Option<String>,
+}
+
+impl std::fmt::Display for Dependency {
+    /// As the user wrote it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.spec)
+    }
 }
 
 /// Helm's rule for dependency aliases, which are also the values key.
@@ -201,28 +208,17 @@ fn fetch(
     dependency: &Dependency,
     download: &Path,
     charts: &Path,
-    repos: &mut Option<Vec<(String, String)>>,
+    repos: &mut Option<Repos>,
 ) -> Result<Fetched> {
     let (reference, repository) = match &dependency.location {
         Location::Local(path) => return copy_local(path, dependency.version.as_deref(), charts),
         Location::Repo { repo, chart } => {
             let known = match repos {
                 Some(known) => known,
-                None => repos.insert(repo_list(inv.helm()?, &inv.helm_args.globals())?),
+                None => repos.insert(Repos::list(inv.helm()?, &inv.helm_args.globals())?),
             };
-            let Some((_, url)) = known.iter().find(|(name, _)| name == repo) else {
-                let names: Vec<&str> = known.iter().map(|(n, _)| n.as_str()).collect();
-                bail!(
-                    "no chart repository {repo:?} in `helm repo list` ({}); add it with `helm repo \
-                     add {repo} URL`",
-                    if names.is_empty() {
-                        "no repositories".to_string()
-                    } else {
-                        format!("known: {}", names.join(", "))
-                    }
-                );
-            };
-            (format!("{repo}/{chart}"), url.clone())
+            let url = known.url(repo)?.to_string();
+            (format!("{repo}/{chart}"), url)
         }
         Location::Oci(reference) => {
             let parent = reference
@@ -323,35 +319,6 @@ fn name_and_version(chart_yaml: &str, from: &Path) -> Result<(String, String)> {
         _ => bail!("{}: Chart.yaml has no {key}", from.display()),
     };
     Ok((field("name")?, field("version")?))
-}
-
-/// `(name, url)` of each repository in `helm repo list` (none when helm has none configured).
-fn repo_list(helm: &Helm, globals: &[OsString]) -> Result<Vec<(String, String)>> {
-    let mut args: Vec<OsString> = vec![
-        "repo".into(),
-        "list".into(),
-        "--output".into(),
-        "json".into(),
-    ];
-    args.extend(globals.iter().cloned());
-    let out = helm.output_quiet(&args)?;
-    if !out.status.success() {
-        // helm says "no repositories to show" with a failure when there are none.
-        return Ok(Vec::new());
-    }
-    let list: Value =
-        serde_json::from_slice(&out.stdout).context("helm repo list printed invalid JSON")?;
-    Ok(list
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| {
-            Some((
-                r["name"].as_str()?.to_string(),
-                r["url"].as_str()?.to_string(),
-            ))
-        })
-        .collect())
 }
 
 #[cfg(test)]

@@ -98,6 +98,11 @@ impl JsonPatch {
         Ok(Self { ops })
     }
 
+    /// The operations as a JSON list again (`op`, `path`, `from`, `value`), for writing them out.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(&self.ops).unwrap_or(Value::Null)
+    }
+
     /// True for `[]`, which kustomize refuses as ambiguous (both an SMP and a JSON patch).
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
