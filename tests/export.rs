@@ -169,6 +169,23 @@ fn patched_repository_chart_exports_a_valid_equivalent_helm_release() {
         );
         validate(&release_schema, release);
         validate(&repository_schema, source);
+        // helm-x's own offline validation agrees: the export beside Flux's CRDs checks clean.
+        let crds = work.path().join("flux");
+        std::fs::create_dir(&crds).unwrap();
+        for crd in [
+            "helm.toolkit.fluxcd.io_helmreleases.yaml",
+            "source.toolkit.fluxcd.io_helmrepositories.yaml",
+        ] {
+            std::fs::copy(testdata(&format!("flux/{crd}")), crds.join(crd)).unwrap();
+        }
+        std::fs::write(crds.join("export.yaml"), &exported).unwrap();
+        let checked = env.x(["template", "r", s(&crds), "--validate-offline"]);
+        assert!(
+            checked.status.success(),
+            "{}: {}",
+            env.label,
+            text(&checked.stderr)
+        );
 
         // The exported patches, as a kustomize `patches:` file, with the exported values, make
         // what the original command line makes with kustomize's semantics (Flux's). With the

@@ -204,6 +204,13 @@ fn unportable(target: &Target, args: &HelmArgs) -> Vec<String> {
             ));
         }
     }
+    if target.validate_offline.is_some() {
+        out.push(
+            "--validate-offline: the export renders no objects to check; run it with helm x \
+             template and the same flags"
+                .to_string(),
+        );
+    }
     if !target.kustomize_build_args.is_empty() {
         out.push(
             "--kustomize-build-arg: a HelmRelease installs charts, not kustomizations".to_string(),
@@ -769,6 +776,7 @@ mod tests {
             local_copy: false,
             kustomize_build_args: Vec::new(),
             force_namespace: None,
+            validate_offline: None,
         }
     }
 
@@ -795,6 +803,9 @@ mod tests {
             PatchSource::Strategic("s.yaml".into()),
             PatchSource::Transformer("t.yaml".into()),
         ];
+        t.validate_offline = Some(crate::validate::Options {
+            allow_unknown_kinds: false,
+        });
         let args = helm_args(&[
             "-f",
             "v.yaml",
@@ -825,6 +836,7 @@ mod tests {
                 "--inject istioctl kube-inject -f FILE",
                 "--force-namespace other",
                 "--transformer t.yaml",
+                "--validate-offline",
                 "--reuse-values",
                 "--post-renderer",
                 "--atomic",
