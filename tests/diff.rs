@@ -15,18 +15,6 @@ use std::process::Stdio;
 use common::{HelmEnv, cluster_envs, s, testdata, text};
 use serde_json::Value;
 
-/// helm-diff's environment variables, cleared for every run unless a test sets them.
-const DIFF_VARS: [&str; 8] = [
-    "HELM_DIFF_OUTPUT",
-    "HELM_DIFF_OUTPUT_CONTEXT",
-    "HELM_DIFF_THREE_WAY_MERGE",
-    "HELM_DIFF_NORMALIZE_MANIFESTS",
-    "HELM_DIFF_USE_UPGRADE_DRY_RUN",
-    "HELM_DIFF_TPL",
-    "HELM_DIFF_IGNORE_UNKNOWN_FLAGS",
-    "HELM_DIFF_COLOR",
-];
-
 /// The chart most tests diff: a ConfigMap with `x` and `z`, a Deployment, a Secret, a ConfigMap
 /// named by `extraName`, a post-install/post-upgrade hook ConfigMap and a test hook Pod.
 fn chart() -> PathBuf {
@@ -57,7 +45,7 @@ fn run_full(env: &HelmEnv, args: &[&str], vars: &[(&str, &str)], stdin: Option<&
     let mut all = vec!["x"];
     all.extend_from_slice(args);
     let mut cmd = env.helm_cmd(&all);
-    for var in DIFF_VARS {
+    for var in common::DIFF_VARS {
         cmd.env_remove(var);
     }
     for (k, v) in vars {

@@ -29,19 +29,6 @@ use std::process::Stdio;
 use common::{HelmEnv, cluster_envs, copy_dir, repo_root, testdata, text};
 use serde_json::Value;
 
-/// helm-diff's environment variables, cleared unless the pipeline file sets them: they would change
-/// the report.
-const DIFF_VARS: [&str; 8] = [
-    "HELM_DIFF_OUTPUT",
-    "HELM_DIFF_OUTPUT_CONTEXT",
-    "HELM_DIFF_THREE_WAY_MERGE",
-    "HELM_DIFF_NORMALIZE_MANIFESTS",
-    "HELM_DIFF_USE_UPGRADE_DRY_RUN",
-    "HELM_DIFF_TPL",
-    "HELM_DIFF_IGNORE_UNKNOWN_FLAGS",
-    "HELM_DIFF_COLOR",
-];
-
 /// A job of a pipeline: its name, the condition it runs on (GitHub's `if`, GitLab's `rules` as
 /// JSON text) and its script lines.
 struct Job {
@@ -190,7 +177,8 @@ impl Step {
             .collect();
         assert_eq!(argv[0], "helm", "{}", self.at);
         let mut cmd = env.helm_cmd(&argv[1..]);
-        for var in DIFF_VARS {
+        // Cleared unless the pipeline file sets them: they would change the report.
+        for var in common::DIFF_VARS {
             cmd.env_remove(var);
         }
         cmd.envs(vars)

@@ -62,24 +62,29 @@ mod tests {
 
     #[test]
     fn export_flux_takes_chart_args_and_routes_helm_flags() {
-        let (ours, helm, unknown) = super::super::split_argv(os(&[
-            "export",
-            "flux",
-            "r",
-            "local/app",
-            "--version",
-            "1.2.0",
-            "-f",
-            "v.yaml",
-            "--strategic-merge-patch",
-            "p.yaml",
-            "--set",
-            "a=b",
-            "--interval",
-            "5m",
-            "-n",
-            "apps",
-        ]));
+        let mut cmd = super::super::Cli::command();
+        cmd.build();
+        let (ours, helm, unknown) = super::super::split_argv(
+            &cmd,
+            os(&[
+                "export",
+                "flux",
+                "r",
+                "local/app",
+                "--version",
+                "1.2.0",
+                "-f",
+                "v.yaml",
+                "--strategic-merge-patch",
+                "p.yaml",
+                "--set",
+                "a=b",
+                "--interval",
+                "5m",
+                "-n",
+                "apps",
+            ]),
+        );
         assert!(unknown.is_empty(), "{unknown:?}");
         let mut full = os(&["helm x"]);
         full.extend(ours);

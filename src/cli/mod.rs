@@ -215,11 +215,14 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
     if let Some(shim) = helm_shim::invoked() {
         return helm_shim::run(&shim, argv);
     }
-    let argv = match route(argv) {
+    // Built once: routing, splitting and parsing all read the same command tree.
+    let mut cmd = Cli::command();
+    cmd.build();
+    let argv = match route(&cmd, argv) {
         Route::Ours(argv) => argv,
         Route::Helm(argv) => return action::passthrough::run(&argv),
     };
-    let (ours, helm, unknown) = split_argv(argv);
+    let (ours, helm, unknown) = split_argv(&cmd, argv);
     if let Some(error) = unknown.into_iter().next() {
         bail!(error);
     }
@@ -234,7 +237,7 @@ pub fn run(argv: Vec<OsString>) -> Result<ExitCode> {
         let _ = e.print();
         Ok(ExitCode::FAILURE)
     };
-    let matches = match Cli::command().try_get_matches_from(full) {
+    let matches = match cmd.try_get_matches_from(full) {
         Ok(matches) => matches,
         Err(e) => return usage(e),
     };
@@ -350,7 +353,7 @@ enum Route {
 /// --short` included, is helm's. Helm's global flags may stand before the subcommand, as on helm's
 /// own command line; for one of ours they move after it. A leading flag the table does not know as
 /// a global leaves the subcommand unknown, so the line goes to helm, which parses it as it always has.
-fn route(mut argv: Vec<OsString>) -> Route {
+fn route(cmd: &clap::Command, mut argv: Vec<OsString>) -> Route {
     let mut i = 0;
     while let Some(token) = argv.get(i).map(|t| t.to_string_lossy()) {
         if token == "--" || token.len() < 2 || !token.starts_with('-') {
@@ -373,7 +376,6 @@ fn route(mut argv: Vec<OsString>) -> Route {
     let Some(word) = argv.get(i).map(|w| w.to_string_lossy().into_owned()) else {
         return Route::Ours(argv);
     };
-    let cmd = Cli::command();
     let ours = match word.as_str() {
         "help" | "apply" => true,
         "version" => argv.len() == i + 1,
@@ -417,7 +419,10 @@ fn ambiguous(flag: &str, sub: &clap::Command, verb: Verb) -> String {
 /// Splits the argv into what clap parses (subcommand, positionals, helm-x's own flags) and the helm
 /// flags to pass on, and the errors for unknown flags written `--flag word`. Anything after `--`
 /// goes to helm verbatim.
-fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs, Vec<String>) {
+fn split_argv(
+    cmd: &clap::Command,
+    mut argv: Vec<OsString>,
+) -> (Vec<OsString>, HelmArgs, Vec<String>) {
     // `helm x diff upgrade REL INPUT` is how helm-diff users type it; `helm x diff revision|
     // rollback|release` are helm-diff's other subcommands.
     if argv.len() > 2 && argv[0] == "diff" {
@@ -432,8 +437,6 @@ fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs, Vec<String>)
             _ => {}
         }
     }
-    let mut cmd = Cli::command();
-    cmd.build();
     let mut helm = HelmArgs::default();
     let sub = argv
         .first()
@@ -501,13 +504,27 @@ fn split_argv(mut argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs, Vec<String>)
 mod tests {
     use super::*;
 
+    fn built() -> clap::Command {
+        let mut cmd = Cli::command();
+        cmd.build();
+        cmd
+    }
+
+    fn split(argv: Vec<OsString>) -> (Vec<OsString>, HelmArgs, Vec<String>) {
+        split_argv(&built(), argv)
+    }
+
+    fn routed(argv: Vec<OsString>) -> Route {
+        route(&built(), argv)
+    }
+
     fn os(words: &[&str]) -> Vec<OsString> {
         words.iter().map(OsString::from).collect()
     }
 
     #[test]
     fn own_flags_and_positionals_go_to_clap() {
-        let (ours, helm, _) = split_argv(os(&[
+        let (ours, helm, _) = split(os(&[
             "upgrade",
             "--install",
             "web",
@@ -559,7 +576,7 @@ mod tests {
             "--patch",
             "d",
         ]);
-        let (ours, _, _) = split_argv(argv);
+        let (ours, _, _) = split(argv);
         let mut full = os(&["helm x"]);
         full.extend(ours);
         let m = Cli::command().get_matches_from(full);
@@ -588,7 +605,7 @@ mod tests {
             "--kustomize-build-arg",
             "--helm-api-versions=a b/v1",
         ]);
-        let (ours, helm, _) = split_argv(argv);
+        let (ours, helm, _) = split(argv);
         let mut full = os(&["helm x"]);
         full.extend(ours);
         let m = Cli::command().get_matches_from(full);
@@ -616,7 +633,7 @@ mod tests {
     fn diff_args(words: &[&str]) -> (diff::DiffArgs, HelmArgs) {
         let mut argv = os(&["diff", "upgrade", "r", "in"]);
         argv.extend(os(words));
-        let (ours, helm, _) = split_argv(argv);
+        let (ours, helm, _) = split(argv);
         let mut full = os(&["helm x"]);
         full.extend(ours);
         let m = Cli::command().try_get_matches_from(full).unwrap();
@@ -683,7 +700,7 @@ mod tests {
                 "diff-release",
             ),
         ] {
-            let (ours, helm, _) = split_argv(os(words));
+            let (ours, helm, _) = split(os(words));
             let mut full = os(&["helm x"]);
             full.extend(ours);
             let m = Cli::command().try_get_matches_from(full).unwrap();
@@ -696,20 +713,20 @@ mod tests {
     fn subcommands_helm_x_does_not_own_go_to_helm() {
         let helm = |w: &[&str]| Route::Helm(os(w));
         let ours = |w: &[&str]| Route::Ours(os(w));
-        assert_eq!(route(os(&["list", "-A"])), helm(&["list", "-A"]));
+        assert_eq!(routed(os(&["list", "-A"])), helm(&["list", "-A"]));
         assert_eq!(
-            route(os(&["version", "--short"])),
+            routed(os(&["version", "--short"])),
             helm(&["version", "--short"])
         );
-        assert_eq!(route(os(&["version"])), ours(&["version"]));
-        assert_eq!(route(os(&["--help"])), ours(&["--help"]));
+        assert_eq!(routed(os(&["version"])), ours(&["version"]));
+        assert_eq!(routed(os(&["--help"])), ours(&["--help"]));
         assert_eq!(
-            route(os(&["apply", "r", "./k", "--", "--x"])),
+            routed(os(&["apply", "r", "./k", "--", "--x"])),
             ours(&["upgrade", "--install", "r", "./k", "--", "--x"])
         );
         // Helm's globals may come first; for a subcommand of ours they move behind it.
         assert_eq!(
-            route(os(&[
+            routed(os(&[
                 "-n",
                 "ns",
                 "--kube-context=c",
@@ -720,18 +737,18 @@ mod tests {
             ours(&["template", "r", "./k", "-n", "ns", "--kube-context=c"])
         );
         assert_eq!(
-            route(os(&["-n", "ns", "status", "r"])),
+            routed(os(&["-n", "ns", "status", "r"])),
             helm(&["-n", "ns", "status", "r"])
         );
         assert_eq!(
-            route(os(&["--newer-global", "template", "r"])),
+            routed(os(&["--newer-global", "template", "r"])),
             helm(&["--newer-global", "template", "r"])
         );
     }
 
     #[test]
     fn unknown_flags_before_a_word_are_errors_in_words() {
-        let (_, _, unknown) = split_argv(os(&["template", "r", "in", "--set-strng", "a=b"]));
+        let (_, _, unknown) = split(os(&["template", "r", "in", "--set-strng", "a=b"]));
         assert_eq!(
             unknown,
             [
@@ -748,7 +765,7 @@ mod tests {
         ] {
             let mut argv = os(&["template", "r", "in"]);
             argv.extend(os(tail));
-            let (_, helm, unknown) = split_argv(argv);
+            let (_, helm, unknown) = split(argv);
             assert!(unknown.is_empty(), "{tail:?}: {unknown:?}");
             let passed = helm.for_run(
                 Verb::Template,
@@ -776,7 +793,7 @@ mod tests {
             "--adhoc-dependency",
             "log=./log",
         ]);
-        let (ours, _, unknown) = split_argv(argv);
+        let (ours, _, unknown) = split(argv);
         assert!(unknown.is_empty(), "{unknown:?}");
         let mut full = os(&["helm x"]);
         full.extend(ours);
@@ -790,7 +807,7 @@ mod tests {
 
     #[test]
     fn version_and_help_untouched() {
-        let (ours, helm, _) = split_argv(os(&["version"]));
+        let (ours, helm, _) = split(os(&["version"]));
         assert_eq!(ours, os(&["version"]));
         assert_eq!(helm, HelmArgs::default());
     }

@@ -8,7 +8,7 @@
 //! given, after the patches and `--force-namespace`.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -52,15 +52,15 @@ impl std::fmt::Display for Injector {
 }
 
 impl Injector {
-    fn program(&self) -> &str {
-        &self.words[0]
+    /// The injector's executable, looked up once for all the files it runs on.
+    fn locate(&self) -> Result<PathBuf> {
+        which::which(&self.words[0])
+            .with_context(|| format!("cannot find the injector {:?}", self.words[0]))
     }
 
-    /// Runs the injector on `text` (written to `file`) and returns what it printed.
-    fn run(&self, text: &str, file: &Path) -> Result<String> {
+    /// Runs the injector `bin` on `text` (written to `file`) and returns what it printed.
+    fn run(&self, bin: &Path, text: &str, file: &Path) -> Result<String> {
         std::fs::write(file, text).with_context(|| format!("cannot write {}", file.display()))?;
-        let bin = which::which(self.program())
-            .with_context(|| format!("cannot find the injector {:?}", self.program()))?;
         let args: Vec<OsString> = self.words[1..]
             .iter()
             .map(|w| match w.as_str() {
@@ -68,7 +68,7 @@ impl Injector {
                 _ => OsString::from(w),
             })
             .collect();
-        let out = process::output_quiet(&bin, &args)?;
+        let out = process::output_quiet(bin, &args)?;
         if !out.status.success() {
             bail!(
                 "the injector `{}` failed ({}): {}",
@@ -94,6 +94,7 @@ pub fn apply(stream: &mut Stream, injectors: &[Injector]) -> Result<()> {
     let scratch = WorkDir::create(false)?;
     for (n, injector) in injectors.iter().enumerate() {
         let file = scratch.path().join(format!("objects-{n}.yaml"));
+        let bin = injector.locate()?;
         let mut out: Vec<Document> = Vec::with_capacity(stream.documents.len());
         for group in groups(&stream.documents) {
             let source = group[0].file.clone();
@@ -115,7 +116,7 @@ pub fn apply(stream: &mut Stream, injectors: &[Injector]) -> Result<()> {
                     &source
                 }
             );
-            let printed = injector.run(&text, &file)?;
+            let printed = injector.run(&bin, &text, &file)?;
             let injected = Document::parse_stream(&printed, &label, |_| source.clone())?;
             out.extend(injected.into_iter().filter(|d| !d.is_null()));
         }
@@ -132,7 +133,6 @@ fn groups(documents: &[Document]) -> impl Iterator<Item = &[Document]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn script(dir: &Path, body: &str) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;

@@ -354,3 +354,16 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// helm-diff's environment variables, which change `helm x diff`'s report: tests clear them for
+/// every run unless they set one themselves.
+pub const DIFF_VARS: [&str; 8] = [
+    "HELM_DIFF_OUTPUT",
+    "HELM_DIFF_OUTPUT_CONTEXT",
+    "HELM_DIFF_THREE_WAY_MERGE",
+    "HELM_DIFF_NORMALIZE_MANIFESTS",
+    "HELM_DIFF_USE_UPGRADE_DRY_RUN",
+    "HELM_DIFF_TPL",
+    "HELM_DIFF_IGNORE_UNKNOWN_FLAGS",
+    "HELM_DIFF_COLOR",
+];
